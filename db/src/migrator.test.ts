@@ -5,7 +5,7 @@ import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { createDb } from "./client.js";
+import { createDb, queryRows } from "./client.js";
 import { migrateUp, migrationStatus, migrationsFolder } from "./migrator.js";
 import { createTestDatabase, type TestDatabase } from "./testing.js";
 
@@ -26,8 +26,13 @@ describe("migrations", () => {
       const before = readdirSync(out).sort();
       const { stdout, stderr } = await run(
         join(root, "node_modules/.bin/drizzle-kit"),
-        ["generate", "--dialect=postgresql", "--schema=./db/src/schema/index.ts", // drizzle-kit prefixes "./" to --out, so it must be relative.
-          `--out=${relative(root, out)}`, "--casing=snake_case"],
+        [
+          "generate",
+          "--dialect=postgresql",
+          "--schema=./db/src/schema/index.ts", // drizzle-kit prefixes "./" to --out, so it must be relative.
+          `--out=${relative(root, out)}`,
+          "--casing=snake_case",
+        ],
         { cwd: root },
       );
       expect(stderr).not.toMatch(/error/i);
@@ -61,10 +66,11 @@ describe("migrations", () => {
       const tags = (await migrationStatus(testDb.handle)).map((m) => m.tag);
       // Exactly one caller applied everything; the others found nothing left to do.
       expect(results.flat().sort()).toEqual([...tags].sort());
-      const rows = await testDb.handle.db.execute<{ n: number }>(
+      const [row] = await queryRows<{ n: number }>(
+        testDb.handle.db,
         sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
       );
-      expect(rows.rows[0]?.n).toBe(tags.length);
+      expect(row?.n).toBe(tags.length);
     },
   );
 });

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import { migrate as migrateNodePg } from "drizzle-orm/node-postgres/migrator";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
-import type { DbHandle } from "./client.js";
+import { type DbHandle, queryRows } from "./client.js";
 
 export const migrationsFolder = fileURLToPath(new URL("../migrations", import.meta.url));
 
@@ -37,14 +37,16 @@ export async function migrationStatus(handle: DbHandle): Promise<MigrationStatus
 }
 
 async function newestAppliedMillis(handle: DbHandle): Promise<number | null> {
-  const exists = await handle.db.execute<{ present: boolean }>(
+  const [exists] = await queryRows<{ present: boolean }>(
+    handle.db,
     sql`select to_regclass('drizzle.__drizzle_migrations') is not null as present`,
   );
-  if (!exists.rows[0]?.present) return null;
-  const rows = await handle.db.execute<{ newest: string | null }>(
+  if (!exists?.present) return null;
+  const [row] = await queryRows<{ newest: string | null }>(
+    handle.db,
     sql`select max(created_at)::text as newest from drizzle.__drizzle_migrations`,
   );
-  const newest = rows.rows[0]?.newest;
+  const newest = row?.newest;
   return newest == null ? null : Number(newest);
 }
 

@@ -27,6 +27,11 @@ export const operationStates = ["queued", "running", "succeeded", "failed", "can
 export type OperationState = (typeof operationStates)[number];
 export const operationState = pgEnum("operation_state", operationStates);
 
-export const eventTypes = ["workspace_created", "workspace_status", "workspace_log", "workspace_deleted"] as const;
+export const eventTypes = [
+  "workspace_created",
+  "workspace_status",
+  "workspace_log",
+  "workspace_deleted",
+] as const;
 export type EventType = (typeof eventTypes)[number];
 export const eventType = pgEnum("event_type", eventTypes);

@@ -57,4 +57,3 @@ export const workspacesRelations = relations(workspaces, ({ one, many }) => ({
   }),
   operations: many(workspaceOperations),
 }));
-

@@ -1,0 +1,2 @@
+export type { CliIo } from "./io.js";
+export { runCli } from "./main.js";

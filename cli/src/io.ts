@@ -1,0 +1,17 @@
+import type { DbHandle } from "@cluster-code/db";
+
+/** What a command may touch of the outside world; tests pass their own. */
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** An already-open database to use instead of opening one from the environment. */
+  db?: DbHandle;
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM); long-running commands await it. */
+  stopSignal?: Promise<void>;
+}
+
+/** A command failed in a way the user can fix: print the message, exit non-zero, no stack. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}

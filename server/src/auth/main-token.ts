@@ -1,0 +1,78 @@
+import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { z } from "zod";
+import type { Config } from "../config/index.js";
+import { AppError } from "../errors.js";
+import { SHORT_TOKEN_PURPOSE } from "./short-token.js";
+import { describeTokenError } from "./token-errors.js";
+
+/** Longer than any real JWT; refusing early keeps hostile input off the crypto path. */
+export const MAX_TOKEN_LENGTH = 8192;
+
+const numericId = z.union([z.number(), z.string().regex(/^\d+$/)]).transform(Number);
+const flag = z
+  .union([z.boolean(), z.number(), z.string()])
+  .transform((v) => v === true || v === 1 || v === "1" || v === "true");
+
+/**
+ * The claims the identity service issues. It sends `is_active` as 0/1 and `sub` as a number and
+ * adds claims of its own (`prv`, `jti`, `permissions`, ...): those are ignored, never rejected.
+ */
+export const mainTokenClaimsSchema = z.object({
+  sub: z.union([z.string(), z.number()]).optional(),
+  roles: z.array(z.string()).default([]),
+  user: z.object({
+    id: numericId,
+    name: z.string().nullish(),
+    email: z.string().nullish(),
+    username: z.string().nullish(),
+    organization_id: numericId.nullish(),
+    is_active: flag.default(true),
+  }),
+});
+
+export type MainTokenClaims = z.infer<typeof mainTokenClaimsSchema>;
+
+export type MainTokenVerifier = (token: string) => Promise<MainTokenClaims>;
+
+export function createMainTokenVerifier(auth: Config["auth"]): MainTokenVerifier {
+  const { key, algorithms } = verificationKey(auth);
+  return async (token) => {
+    if (token.length > MAX_TOKEN_LENGTH)
+      throw new AppError("UNAUTHENTICATED", "Invalid token: it is too long");
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
+        algorithms,
+        issuer: auth.issuer,
+        audience: auth.audience,
+        clockTolerance: auth.clockToleranceSeconds,
+        requiredClaims: ["exp"],
+      }));
+    } catch (error) {
+      throw describeTokenError(error);
+    }
+    if (payload.purpose === SHORT_TOKEN_PURPOSE) {
+      throw new AppError(
+        "UNAUTHENTICATED",
+        "A short token only opens a WebSocket: call the API with the main token",
+      );
+    }
+    const claims = mainTokenClaimsSchema.safeParse(payload);
+    if (!claims.success) {
+      throw new AppError(
+        "UNAUTHENTICATED",
+        `Invalid token: ${claims.error.issues[0]?.path.join(".")} is missing or invalid`,
+      );
+    }
+    return claims.data;
+  };
+}
+
+/** JWKS wins when both are configured; algorithms are pinned to the key kind, never taken from the token. */
+function verificationKey(auth: Config["auth"]): { key: JWTVerifyGetKey | Uint8Array; algorithms: string[] } {
+  if (auth.jwksUrl)
+    return { key: createRemoteJWKSet(new URL(auth.jwksUrl)), algorithms: auth.jwksAlgorithms };
+  if (auth.mainTokenSecret)
+    return { key: new TextEncoder().encode(auth.mainTokenSecret), algorithms: ["HS256"] };
+  throw new Error("No main-token verification key configured");
+}

@@ -1,0 +1,171 @@
+import { z } from "zod";
+import { parseDuration } from "./duration.js";
+
+const list = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      try {
+        return parseDuration(v);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v?.trim() ? v.trim() : undefined));
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/**
+ * Every environment variable the service reads, in one place. `.env.example` and the README's
+ * configuration table list exactly these keys (a test holds them to it).
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default("0.0.0.0"),
+  DATABASE_URL: optionalText,
+  DATA_DIR: z.string().default("./.data"),
+  AMQP_URL: optionalText,
+  EVENTS_EXCHANGE: z.string().min(1).default("apps.clusterix-code-v1"),
+  AUTH_JWKS_URL: optionalText.pipe(z.url().optional()),
+  AUTH_JWKS_ALGORITHMS: list,
+  AUTH_MAIN_TOKEN_SECRET: optionalText,
+  AUTH_ISSUER: optionalText,
+  AUTH_AUDIENCE: optionalText,
+  AUTH_CLOCK_TOLERANCE: duration("5s"),
+  ADMIN_ROLES: list,
+  SHORT_TOKEN_SECRET: optionalText,
+  SHORT_TOKEN_TTL: duration("10m"),
+  ENCRYPTION_KEYS: optionalText,
+  ALLOWED_ORIGINS: list,
+  DEVPOD_BIN: z.string().default("devpod"),
+  DEVPOD_HOME_ROOT: optionalText,
+  WORKER_CONCURRENCY: positiveInt(4),
+  WORKSPACE_URL_TEMPLATE: optionalText,
+  OPERATION_TIMEOUT_UP: duration("30m"),
+  OPERATION_TIMEOUT_OTHER: duration("5m"),
+  QUOTA_MAX_WORKSPACES: positiveInt(10),
+  QUOTA_MAX_RUNNING: positiveInt(3),
+  AUTH_API_URL: optionalText.pipe(z.url().optional()),
+  AUTH_API_MASTER_TOKEN: optionalText,
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface EncryptionKey {
+  id: string;
+  key: Buffer;
+}
+
+export interface Config {
+  env: Env["NODE_ENV"];
+  http: { port: number; host: string; allowedOrigins: string[] };
+  database: { url: string | undefined; dataDir: string };
+  bus: { url: string | undefined; exchange: string };
+  auth: {
+    jwksUrl: string | undefined;
+    jwksAlgorithms: string[];
+    mainTokenSecret: string | undefined;
+    issuer: string | undefined;
+    audience: string | undefined;
+    clockToleranceSeconds: number;
+    adminRoles: string[];
+  };
+  shortToken: { secret: string; ttlSeconds: number };
+  encryptionKeys: EncryptionKey[];
+  devpod: { bin: string; homeRoot: string; timeoutUpMs: number; timeoutOtherMs: number };
+  worker: { concurrency: number };
+  workspaceUrlTemplate: string | undefined;
+  quotas: { maxWorkspaces: number; maxRunning: number };
+  identity: { apiUrl: string | undefined; masterToken: string | undefined };
+  logLevel: Env["LOG_LEVEL"];
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** The secrets a development setup may generate for itself; see `development-secrets.ts`. */
+export type GeneratedSecrets = Pick<Env, "AUTH_MAIN_TOKEN_SECRET" | "SHORT_TOKEN_SECRET" | "ENCRYPTION_KEYS">;
+
+export function parseEnv(env: Record<string, string | undefined>): Env {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+/** Builds the typed config; every required secret must be present by now. */
+export function buildConfig(env: Env): Config {
+  if (!env.AUTH_JWKS_URL && !env.AUTH_MAIN_TOKEN_SECRET) {
+    throw new ConfigError(
+      "Set AUTH_JWKS_URL or AUTH_MAIN_TOKEN_SECRET: main tokens cannot be verified without one",
+    );
+  }
+  if (!env.SHORT_TOKEN_SECRET) throw new ConfigError("SHORT_TOKEN_SECRET is required");
+  if (!env.ENCRYPTION_KEYS) throw new ConfigError("ENCRYPTION_KEYS is required");
+  return {
+    env: env.NODE_ENV,
+    http: { port: env.PORT, host: env.HOST, allowedOrigins: env.ALLOWED_ORIGINS },
+    database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR },
+    bus: { url: env.AMQP_URL, exchange: env.EVENTS_EXCHANGE },
+    auth: {
+      jwksUrl: env.AUTH_JWKS_URL,
+      jwksAlgorithms: env.AUTH_JWKS_ALGORITHMS.length ? env.AUTH_JWKS_ALGORITHMS : ["RS256", "ES256"],
+      mainTokenSecret: env.AUTH_MAIN_TOKEN_SECRET,
+      issuer: env.AUTH_ISSUER,
+      audience: env.AUTH_AUDIENCE,
+      clockToleranceSeconds: Math.round(env.AUTH_CLOCK_TOLERANCE / 1000),
+      adminRoles: env.ADMIN_ROLES.length ? env.ADMIN_ROLES : ["admin"],
+    },
+    shortToken: { secret: env.SHORT_TOKEN_SECRET, ttlSeconds: Math.round(env.SHORT_TOKEN_TTL / 1000) },
+    encryptionKeys: parseEncryptionKeys(env.ENCRYPTION_KEYS),
+    devpod: {
+      bin: env.DEVPOD_BIN,
+      homeRoot: env.DEVPOD_HOME_ROOT ?? `${env.DATA_DIR}/devpod`,
+      timeoutUpMs: env.OPERATION_TIMEOUT_UP,
+      timeoutOtherMs: env.OPERATION_TIMEOUT_OTHER,
+    },
+    worker: { concurrency: env.WORKER_CONCURRENCY },
+    workspaceUrlTemplate: env.WORKSPACE_URL_TEMPLATE,
+    quotas: { maxWorkspaces: env.QUOTA_MAX_WORKSPACES, maxRunning: env.QUOTA_MAX_RUNNING },
+    identity: { apiUrl: env.AUTH_API_URL, masterToken: env.AUTH_API_MASTER_TOKEN },
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+/** `id:base64key,...`; each key must decode to exactly 32 bytes, ids must be unique. */
+export function parseEncryptionKeys(text: string): EncryptionKey[] {
+  const keys = text.split(",").map((entry, index) => {
+    const [id, material, ...rest] = entry.trim().split(":");
+    if (!id || !material || rest.length) {
+      throw new ConfigError(`ENCRYPTION_KEYS entry ${index + 1} must look like id:base64key`);
+    }
+    const key = Buffer.from(material, "base64");
+    if (key.length !== 32) {
+      throw new ConfigError(
+        `ENCRYPTION_KEYS key "${id}" must be 32 bytes of base64, got ${key.length} bytes`,
+      );
+    }
+    return { id, key };
+  });
+  const ids = new Set(keys.map((k) => k.id));
+  if (ids.size !== keys.length) throw new ConfigError("ENCRYPTION_KEYS has a repeated key id");
+  return keys;
+}
