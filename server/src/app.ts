@@ -2,7 +2,7 @@ import { type DbHandle, migrateUp } from "@cluster-code/db";
 import type { Logger } from "pino";
 import type { Config } from "./config/index.js";
 import { createHttpApp } from "./http/server.js";
-import { closeServices, createServices, type Services } from "./services.js";
+import { createServices, type Services } from "./services.js";
 
 export interface RunningServer {
   port: number;
@@ -31,11 +31,11 @@ export async function startServer(
       services,
       async stop() {
         await http.close();
-        await closeServices(services);
+        await services.close();
       },
     };
   } catch (error) {
-    await closeServices(services);
+    await services.close();
     throw error;
   }
 }

@@ -17,5 +17,5 @@ export {
   importMachineConfigs,
   parseMachineConfigFile,
 } from "./machine-configs/import.js";
-export { closeServices, createServices, openDatabase, type Services } from "./services.js";
+export { createServices, openDatabase, type Services } from "./services.js";
 export type { AppRouter } from "./trpc/router.js";

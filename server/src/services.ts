@@ -17,6 +17,8 @@ export interface Services {
   db: Database;
   auth: Authenticator;
   readiness: ReadinessCheck[];
+  /** Closes what `createServices` opened (not a database handle passed in by the caller). */
+  close(): Promise<void>;
 }
 
 /** Postgres when a URL is configured, else the embedded PGlite under the data directory. */
@@ -34,9 +36,8 @@ export function createServices(config: Config, log: Logger, dbHandle?: DbHandle)
     db: handle.db,
     auth: createAuthenticator(handle.db, config),
     readiness: [{ name: "database", check: () => handle.ping() }],
+    close: async () => {
+      if (!dbHandle) await handle.close();
+    },
   };
-}
-
-export async function closeServices(services: Services): Promise<void> {
-  await services.dbHandle.close();
 }

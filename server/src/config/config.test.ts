@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig, parseDuration } from "./index.js";
+
+const key = Buffer.alloc(32, 7).toString("base64");
+
+describe("config", () => {
+  it("parses durations", () => {
+    expect(parseDuration("10m")).toBe(600_000);
+    expect(parseDuration("30s")).toBe(30_000);
+    expect(parseDuration("250")).toBe(250);
+    expect(() => parseDuration("soon")).toThrow(/not a duration/);
+  });
+
+  it("generates development secrets once and keeps them across restarts", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cc-config-"));
+    try {
+      const first = loadConfig({ DATA_DIR: dir });
+      const second = loadConfig({ DATA_DIR: dir });
+      expect(first.warnings).toHaveLength(3);
+      expect(second.config.shortToken.secret).toBe(first.config.shortToken.secret);
+      expect(second.config.encryptionKeys[0]?.key.equals(first.config.encryptionKeys[0]?.key as Buffer)).toBe(
+        true,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("requires every secret in production, naming the missing one", () => {
+    expect(() =>
+      loadConfig({ NODE_ENV: "production", SHORT_TOKEN_SECRET: "s", ENCRYPTION_KEYS: `a:${key}` }),
+    ).toThrow(/AUTH_JWKS_URL or AUTH_MAIN_TOKEN_SECRET/);
+    expect(() =>
+      loadConfig({ NODE_ENV: "production", AUTH_MAIN_TOKEN_SECRET: "m", ENCRYPTION_KEYS: `a:${key}` }),
+    ).toThrow(/SHORT_TOKEN_SECRET/);
+  });
+
+  it("names a bad variable", () => {
+    const base = { NODE_ENV: "production", AUTH_MAIN_TOKEN_SECRET: "m", SHORT_TOKEN_SECRET: "s" } as const;
+    expect(() => loadConfig({ ...base, ENCRYPTION_KEYS: "a:c2hvcnQ=" })).toThrow(/key "a" must be 32 bytes/);
+    expect(() => loadConfig({ ...base, ENCRYPTION_KEYS: `a:${key}`, PORT: "eighty" })).toThrow(/PORT/);
+    expect(() => loadConfig({ ...base, ENCRYPTION_KEYS: `a:${key}`, SHORT_TOKEN_TTL: "later" })).toThrow(
+      /SHORT_TOKEN_TTL/,
+    );
+  });
+
+  it("reads lists and defaults", () => {
+    const { config } = loadConfig({
+      NODE_ENV: "production",
+      AUTH_MAIN_TOKEN_SECRET: "m",
+      SHORT_TOKEN_SECRET: "s",
+      ENCRYPTION_KEYS: `new:${key},old:${key}`,
+      ADMIN_ROLES: "admin, owner",
+    });
+    expect(config.auth.adminRoles).toEqual(["admin", "owner"]);
+    expect(config.encryptionKeys.map((k) => k.id)).toEqual(["new", "old"]);
+    expect(config.shortToken.ttlSeconds).toBe(600);
+    expect(config.bus.exchange).toBe("apps.clusterix-code-v1");
+  });
+});

@@ -1,0 +1,102 @@
+import { createTestDatabase, type TestDatabase } from "@cluster-code/db/testing";
+import { SignJWT } from "jose";
+import { type RunningServer, startServer } from "../app.js";
+import { buildConfig, type Config, parseEnv } from "../config/index.js";
+import { createLogger } from "../logger.js";
+
+export const TEST_MAIN_SECRET = "test-main-token-secret-0123456789abcdef";
+export const TEST_SHORT_SECRET = "test-short-token-secret-0123456789abcdef";
+export const TEST_ENCRYPTION_KEYS = `k1:${Buffer.alloc(32, 1).toString("base64")}`;
+
+/** A config as production would build it, from an environment of test values plus `overrides`. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return buildConfig(
+    parseEnv({
+      NODE_ENV: "test",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      AUTH_MAIN_TOKEN_SECRET: TEST_MAIN_SECRET,
+      SHORT_TOKEN_SECRET: TEST_SHORT_SECRET,
+      ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
+      LOG_LEVEL: "silent",
+      ...overrides,
+    }),
+  );
+}
+
+export interface TestServer {
+  url: string;
+  wsUrl: string;
+  config: Config;
+  db: TestDatabase;
+  server: RunningServer;
+  stop(): Promise<void>;
+}
+
+/** The real server on a random port, over this test file's own database. */
+export async function startTestServer(overrides: Record<string, string> = {}): Promise<TestServer> {
+  const config = testConfig(overrides);
+  const db = await createTestDatabase();
+  const server = await startServer(config, createLogger(config.logLevel), { dbHandle: db.handle });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    wsUrl: `ws://127.0.0.1:${server.port}`,
+    config,
+    db,
+    server,
+    async stop() {
+      await server.stop();
+      await db.drop();
+    },
+  };
+}
+
+export interface TestUser {
+  id: number;
+  organizationId?: number | null;
+  roles?: string[];
+  isActive?: boolean;
+}
+
+/** A main token shaped like the identity service's, extra claims and all. */
+export function mintMainToken(
+  user: TestUser,
+  {
+    secret = TEST_MAIN_SECRET,
+    expiresIn = "1h",
+    notBefore,
+    issuer,
+    audience,
+  }: {
+    secret?: string;
+    expiresIn?: string | number;
+    notBefore?: string | number;
+    issuer?: string;
+    audience?: string;
+  } = {},
+): Promise<string> {
+  const jwt = new SignJWT({
+    // The identity service sends `sub` as a number.
+    sub: user.id as unknown as string,
+    user: {
+      id: user.id,
+      name: `User ${user.id}`,
+      email: `user${user.id}@example.com`,
+      username: `user${user.id}`,
+      organization_id: user.organizationId ?? 1,
+      is_active: user.isActive === false ? 0 : 1,
+    },
+    roles: user.roles ?? ["user"],
+    prv: "23bd5c8949f600adb39e701c400872db7a5976f7",
+    permissions: ["workspace.read"],
+    employee: { id: 99 },
+  })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setJti(crypto.randomUUID())
+    .setIssuedAt()
+    .setExpirationTime(expiresIn);
+  if (notBefore !== undefined) jwt.setNotBefore(notBefore);
+  if (issuer) jwt.setIssuer(issuer);
+  if (audience) jwt.setAudience(audience);
+  return jwt.sign(new TextEncoder().encode(secret));
+}
