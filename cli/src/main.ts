@@ -1,7 +1,11 @@
 import { AppError, ConfigError } from "@cluster-code/server";
 import { importMachineConfigsCommand } from "./commands/import-machine-configs.js";
 import { migrateStatusCommand, migrateUpCommand } from "./commands/migrate.js";
+import { providerAddCommand } from "./commands/provider-add.js";
+import { providerListCommand } from "./commands/provider-list.js";
+import { secretsRotateCommand } from "./commands/secrets-rotate.js";
 import { serveCommand } from "./commands/serve.js";
+import { syncUsersCommand } from "./commands/sync-users.js";
 import { tokenMintCommand } from "./commands/token-mint.js";
 import { type CliIo, UsageError } from "./io.js";
 
@@ -20,6 +24,19 @@ const commands: Record<string, { run: Command; help: string }> = {
   "import-machine-configs": {
     run: importMachineConfigsCommand,
     help: "import-machine-configs [--file F] [--dry-run]   upsert machine sizes (bundled set by default)",
+  },
+  "provider:add": {
+    run: providerAddCommand,
+    help: "provider:add --name N --source S [--title T] [-o K=V]... [--secret K=V]...   add a DevPod provider",
+  },
+  "provider:list": { run: providerListCommand, help: "provider:list                   list providers (secrets masked)" },
+  "secrets:rotate": {
+    run: secretsRotateCommand,
+    help: "secrets:rotate                  re-encrypt every stored secret under the first ENCRYPTION_KEYS key",
+  },
+  "sync-users": {
+    run: syncUsersCommand,
+    help: "sync-users [--file F]           upsert users from the identity service (or a file)",
   },
   "token:mint": {
     run: tokenMintCommand,

@@ -2,6 +2,7 @@ import { createDb, type Database, type DbHandle } from "@cluster-code/db";
 import type { Logger } from "pino";
 import { type Authenticator, createAuthenticator } from "./auth/authenticator.js";
 import type { Config } from "./config/index.js";
+import { createSecretBox, type SecretBox } from "./secrets/secret-box.js";
 
 /** A dependency `/readyz` checks. */
 export interface ReadinessCheck {
@@ -16,6 +17,7 @@ export interface Services {
   dbHandle: DbHandle;
   db: Database;
   auth: Authenticator;
+  secrets: SecretBox;
   readiness: ReadinessCheck[];
   /** Closes what `createServices` opened (not a database handle passed in by the caller). */
   close(): Promise<void>;
@@ -35,6 +37,7 @@ export function createServices(config: Config, log: Logger, dbHandle?: DbHandle)
     dbHandle: handle,
     db: handle.db,
     auth: createAuthenticator(handle.db, config),
+    secrets: createSecretBox(config.encryptionKeys),
     readiness: [{ name: "database", check: () => handle.ping() }],
     close: async () => {
       if (!dbHandle) await handle.close();

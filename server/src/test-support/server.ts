@@ -1,8 +1,10 @@
 import { createTestDatabase, type TestDatabase } from "@cluster-code/db/testing";
+import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import { SignJWT } from "jose";
 import { type RunningServer, startServer } from "../app.js";
 import { buildConfig, type Config, parseEnv } from "../config/index.js";
 import { createLogger } from "../logger.js";
+import type { AppRouter } from "../trpc/router.js";
 
 export const TEST_MAIN_SECRET = "test-main-token-secret-0123456789abcdef";
 export const TEST_SHORT_SECRET = "test-short-token-secret-0123456789abcdef";
@@ -99,4 +101,25 @@ export function mintMainToken(
   if (issuer) jwt.setIssuer(issuer);
   if (audience) jwt.setAudience(audience);
   return jwt.sign(new TextEncoder().encode(secret));
+}
+
+/** A typed tRPC client over HTTP, signed in as `user`. */
+export async function clientFor(app: TestServer, user: TestUser) {
+  const token = await mintMainToken(user);
+  return createTRPCClient<AppRouter>({
+    links: [httpLink({ url: `${app.url}/trpc`, headers: { authorization: `Bearer ${token}` } })],
+  });
+}
+
+export type TestClient = Awaited<ReturnType<typeof clientFor>>;
+
+/** The error a tRPC call failed with, for asserting on `data.code` and `data.appCode`. */
+export async function trpcError(call: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof TRPCClientError) return error as TRPCClientError<AppRouter>;
+    throw error;
+  }
+  throw new Error("Expected the call to fail, but it succeeded");
 }

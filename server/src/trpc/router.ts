@@ -1,10 +1,16 @@
 import { authRouter } from "../auth/router.js";
+import { gitTokenRouter } from "../git-tokens/router.js";
 import { machineConfigRouter } from "../machine-configs/router.js";
+import { providerRouter } from "../providers/router.js";
+import { repositoryRouter } from "../repositories/router.js";
 import { router } from "./trpc.js";
 
 export const appRouter = router({
   auth: authRouter,
   machineConfig: machineConfigRouter,
+  provider: providerRouter,
+  repository: repositoryRouter,
+  gitToken: gitTokenRouter,
 });
 
 export type AppRouter = typeof appRouter;
