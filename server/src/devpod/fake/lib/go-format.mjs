@@ -15,9 +15,14 @@ export function sortedKeys(object) {
   return Object.fromEntries(Object.entries(object ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** Drops empty values like Go's `omitempty` (empty string, false, empty map, undefined). */
-export function omitEmpty(object) {
-  return Object.fromEntries(Object.entries(object).filter(([, value]) => !isEmpty(value)));
+/**
+ * Drops empty values like Go's `omitempty` (empty string, false, empty map, undefined); fields
+ * named in `always` lack the tag in Go and are kept even when empty.
+ */
+export function omitEmpty(object, always = []) {
+  return Object.fromEntries(
+    Object.entries(object).filter(([key, value]) => always.includes(key) || !isEmpty(value)),
+  );
 }
 
 function isEmpty(value) {
@@ -27,10 +32,15 @@ function isEmpty(value) {
 
 const pad = (number, width = 2) => String(number).padStart(width, "0");
 
-/** time.Time as json.Marshal writes it: RFC3339Nano in local time, trailing zeros trimmed. */
-export function goTimestamp(date = new Date()) {
-  const subMillisecond = Number(process.hrtime.bigint() % 1_000_000n);
-  const fraction = pad(date.getMilliseconds() * 1_000_000 + subMillisecond, 9).replace(/0+$/, "");
+// Wall-clock nanoseconds from a monotonic clock, so consecutive log times never go backwards.
+const START_EPOCH_NS = BigInt(Date.now()) * 1_000_000n;
+const START_MONOTONIC_NS = process.hrtime.bigint();
+
+/** time.Now() as json.Marshal writes it: RFC3339Nano in local time, trailing zeros trimmed. */
+export function goTimestamp() {
+  const epochNs = START_EPOCH_NS + (process.hrtime.bigint() - START_MONOTONIC_NS);
+  const date = new Date(Number(epochNs / 1_000_000n));
+  const fraction = pad(Number(epochNs % 1_000_000_000n), 9).replace(/0+$/, "");
   const local =
     `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
     `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;

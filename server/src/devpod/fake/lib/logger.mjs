@@ -19,6 +19,7 @@ const KINDS = {
 // Bulk output is written in chunks so 100k lines cost a few writes, not 100k syscalls.
 const BULK_CHUNK_LINES = 2000;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC.
 const ANSI_PATTERN = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
 
 const colored = (text, code) => `\x1b[${code}m${text}\x1b[0m`;
@@ -66,6 +67,14 @@ export class Logger {
     const { level } = KINDS[kind];
     if (this.format !== "json" || !this.enabled(level)) return;
     this.streamFor(level).write(`${goJson(value)}\n`);
+  }
+
+  /** StreamLogger.WriteString: text as is (a table), or one json line holding all of it. */
+  writeString(text, kind = "info") {
+    const { level } = KINDS[kind];
+    if (!this.enabled(level)) return;
+    const rendered = this.format === "json" ? renderJson(text, level) : text;
+    if (rendered) this.streamFor(level).write(rendered);
   }
 
   write(kind, message) {

@@ -1,0 +1,141 @@
+// Providers as devpod models them: a definition (provider.json, from `provider add <source>`) and a
+// per-context state in config.yaml ({ initialized, options, ... }). Only docker, kubernetes and pro
+// are built in; any other source "downloads" a definition without options, unless
+// FAKE_DEVPOD_REQUIRED_OPTIONS declares required ones.
+
+import { CliError } from "./errors.mjs";
+import { rfc3339Seconds, sortedKeys } from "./go-format.mjs";
+
+const BUILT_IN = {
+  docker: {
+    version: "v0.0.1",
+    description: "DevPod on Docker",
+    options: {
+      DOCKER_PATH: { description: "The path where to find the docker binary.", default: "docker" },
+      DOCKER_HOST: { description: "The docker host to use." },
+      DOCKER_BUILDER: { description: "The docker builder to use." },
+    },
+  },
+  kubernetes: {
+    version: "v0.1.0",
+    description: "DevPod on Kubernetes",
+    options: {
+      KUBERNETES_CONTEXT: { description: "The kubernetes context to use." },
+      KUBERNETES_CONFIG: { description: "The kubernetes config to use." },
+      KUBERNETES_NAMESPACE: { description: "The kubernetes namespace to use.", default: "devpod" },
+      DISK_SIZE: { description: "The default size for the persistent volume to use.", default: "10Gi" },
+    },
+  },
+  pro: { version: "v0.0.1", description: "DevPod Pro", options: {} },
+};
+
+/** What `provider add <source>` installs, and the log lines devpod prints while resolving it. */
+export function resolveProviderSource(sourceText, requiredByKnob) {
+  const raw = sourceText.trim();
+  const builtIn = BUILT_IN[raw];
+  const base = builtIn
+    ? { name: raw, ...structuredClone(builtIn), source: { internal: true, raw } }
+    : {
+        name: nameFromSource(raw),
+        version: "v0.0.1",
+        description: `Provider from ${raw}`,
+        options: {},
+        source: sourceReference(raw),
+      };
+  for (const optionName of requiredByKnob[raw] ?? requiredByKnob[base.name] ?? []) {
+    base.options[optionName] = {
+      ...base.options[optionName],
+      description: `${optionName} (required)`,
+      required: true,
+    };
+  }
+  return { ...base, options: sortedKeys(base.options) };
+}
+
+function sourceReference(raw) {
+  if (/^https?:\/\//.test(raw)) return { url: raw, raw };
+  if (/\.ya?ml$/.test(raw)) return { file: raw, raw };
+  const path = raw.replace(/^github\.com\//, "").replace(/@[^@]*$/, "");
+  return { github: path.includes("/") ? path : `loft-sh/devpod-provider-${path}`, raw };
+}
+
+function nameFromSource(raw) {
+  const named = /devpod-provider-([a-z0-9-]+)/i.exec(raw);
+  const lastSegment = raw
+    .replace(/@[^@/]*$/, "")
+    .replace(/\/+$/, "")
+    .split("/")
+    .pop()
+    .replace(/\.ya?ml$/, "");
+  return (named?.[1] ?? lastSegment).toLowerCase().replace(/[^a-z0-9-]+/g, "-");
+}
+
+/** workspace.FindProvider: a configured or installed provider, else devpod's error. */
+export function findProvider(session, name) {
+  const config = session.loadConfig();
+  const definition = session.store.readProvider(config.contextName, name);
+  if (!definition) {
+    throw new CliError(
+      `couldn't find provider with name ${name}. Please make sure to add the provider via 'devpod provider add'`,
+    );
+  }
+  return { definition, state: config.providerState(name) };
+}
+
+/** The provider a new workspace is created with (workspace.LoadProviders + initialized check). */
+export function providerForNewWorkspace(session) {
+  const name = session.loadConfig().defaultProvider;
+  if (!name) throw new CliError("no default provider found. Please make sure to run 'devpod provider use'");
+  const definition = session.store.readProvider(session.context, name);
+  if (!definition) {
+    throw new CliError(
+      `couldn't find default provider ${name}. Please make sure to add the provider via 'devpod provider add'`,
+    );
+  }
+  const state = session.loadConfig().providerState(name);
+  if (!state?.initialized) {
+    throw new CliError(
+      `provider '${name}' is not initialized, please make sure to run 'devpod provider use ${name}' at least once before using this provider`,
+    );
+  }
+  return { definition, state };
+}
+
+/** provider.ParseOptions: KEY=VALUE pairs, keys upper-cased. */
+export function parseOptionPairs(pairs) {
+  const result = {};
+  for (const pair of pairs) {
+    const equals = pair.indexOf("=");
+    if (equals === -1) throw new CliError(`parse options: invalid option ${pair}, expected format KEY=VALUE`);
+    result[pair.slice(0, equals).trim().toUpperCase()] = pair.slice(equals + 1);
+  }
+  return result;
+}
+
+/**
+ * options.ResolveOptions: user values win, then earlier user-provided values (unless
+ * reconfiguring), then defaults. A required option left empty fails with devpod's message.
+ */
+export function resolveOptions(definition, previous, userValues, { reconfigure = false } = {}) {
+  const resolved = {};
+  const now = rfc3339Seconds();
+  const keep = (name, value) => {
+    if (value !== undefined) resolved[name] = value;
+  };
+  for (const [name, value] of Object.entries(previous ?? {})) {
+    if (!reconfigure || !value.userProvided) keep(name, value);
+  }
+  for (const [name, option] of Object.entries(definition.options ?? {})) {
+    if (resolved[name]?.value === undefined && option.default !== undefined) {
+      keep(name, { value: option.default, filled: now });
+    }
+  }
+  for (const [name, value] of Object.entries(userValues))
+    keep(name, { value, userProvided: true, filled: now });
+  for (const [name, option] of Object.entries(definition.options ?? {})) {
+    if (option.required && !resolved[name]?.value) {
+      throw new CliError(`option ${name} is required, but no value provided`);
+    }
+  }
+  return sortedKeys(resolved);
+}
