@@ -9,6 +9,8 @@ export interface CliIo {
   db?: DbHandle;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM); long-running commands await it. */
   stopSignal?: Promise<void>;
+  /** Whether stderr is a terminal (progress bars); defaults to `process.stderr.isTTY`. */
+  isTTY?: boolean;
 }
 
 /** A command failed in a way the user can fix: print the message, exit non-zero, no stack. */

@@ -12,7 +12,14 @@ import { type CliIo, UsageError } from "./io.js";
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
 const commands: Record<string, { run: Command; help: string }> = {
-  serve: { run: serveCommand, help: "serve [--with-worker]           run the HTTP/WebSocket API" },
+  serve: {
+    run: (args, io) => serveCommand(args, io),
+    help: "serve [--with-worker]           run the HTTP/WebSocket API",
+  },
+  worker: {
+    run: (args, io) => serveCommand(args, io, "worker"),
+    help: "worker                          run lifecycle operations (DevPod)",
+  },
   "migrate:up": {
     run: (_args, io) => migrateUpCommand(io),
     help: "migrate:up                      apply pending migrations",
@@ -29,7 +36,10 @@ const commands: Record<string, { run: Command; help: string }> = {
     run: providerAddCommand,
     help: "provider:add --name N --source S [--title T] [-o K=V]... [--secret K=V]...   add a DevPod provider",
   },
-  "provider:list": { run: providerListCommand, help: "provider:list                   list providers (secrets masked)" },
+  "provider:list": {
+    run: providerListCommand,
+    help: "provider:list                   list providers (secrets masked)",
+  },
   "secrets:rotate": {
     run: secretsRotateCommand,
     help: "secrets:rotate                  re-encrypt every stored secret under the first ENCRYPTION_KEYS key",

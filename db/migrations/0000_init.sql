@@ -115,6 +115,7 @@ CREATE TABLE "workspace_operations" (
 	"lease_owner" text,
 	"lease_expires_at" timestamp with time zone,
 	"error" text,
+	"cancel_requested_at" timestamp with time zone,
 	"started_at" timestamp with time zone,
 	"finished_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -165,7 +166,7 @@ CREATE INDEX "users_organization_id_idx" ON "users" USING btree ("organization_i
 CREATE INDEX "workspace_events_workspace_idx" ON "workspace_events" USING btree ("workspace_id","id");--> statement-breakpoint
 CREATE INDEX "workspace_events_user_idx" ON "workspace_events" USING btree ("user_id","id");--> statement-breakpoint
 CREATE INDEX "workspace_events_unpublished_idx" ON "workspace_events" USING btree ("id") WHERE published_at is null;--> statement-breakpoint
-CREATE UNIQUE INDEX "workspace_operations_one_open_key" ON "workspace_operations" USING btree ("workspace_id") WHERE state in ('queued', 'running');--> statement-breakpoint
+CREATE UNIQUE INDEX "workspace_operations_one_open_key" ON "workspace_operations" USING btree ("workspace_id") WHERE state in ('queued', 'running') and cancel_requested_at is null;--> statement-breakpoint
 CREATE INDEX "workspace_operations_lease_idx" ON "workspace_operations" USING btree ("state","lease_expires_at");--> statement-breakpoint
 CREATE INDEX "workspaces_user_idx" ON "workspaces" USING btree ("user_id");--> statement-breakpoint
 CREATE INDEX "workspaces_organization_idx" ON "workspaces" USING btree ("organization_id");

@@ -1,4 +1,4 @@
-export { type RunningServer, startServer } from "./app.js";
+export { type ProcessOptions, type RunningProcess, startProcess } from "./app.js";
 export type { Principal } from "./auth/principal.js";
 export { createShortTokens } from "./auth/short-token.js";
 export {
@@ -10,6 +10,7 @@ export {
   parseEnv,
 } from "./config/index.js";
 export { type AppCode, AppError, appCodes } from "./errors.js";
+export type { WorkspaceEvent, WorkspaceEventType } from "./events/types.js";
 export { createLogger } from "./logger.js";
 export {
   defaultMachineConfigs,
@@ -17,5 +18,32 @@ export {
   importMachineConfigs,
   parseMachineConfigFile,
 } from "./machine-configs/import.js";
+export { type Provider, ZProviderCreateInput } from "./providers/schemas.js";
+export {
+  type Actor,
+  type CreateProviderInput,
+  createProvider,
+  listProviders,
+  operatorActor,
+  providerOptionsForDevpod,
+} from "./providers/service.js";
+export { type RotationSummary, rotateSecrets } from "./secrets/rotate.js";
+export { createSecretBox, type SecretBox } from "./secrets/secret-box.js";
 export { createServices, openDatabase, type Services } from "./services.js";
 export type { AppRouter } from "./trpc/router.js";
+export {
+  createIdentityClient,
+  type IdentityClient,
+  type IdentityClientOptions,
+  type IdentityRetry,
+  IdentityServiceError,
+} from "./users/identity-client.js";
+export { type IdentityUserRecord, parseIdentityUserFile } from "./users/identity-schemas.js";
+export {
+  applyIdentityUsers,
+  syncUsersFromIdentity,
+  syncUsersFromRecords,
+  type UserSyncProgress,
+  type UserSyncResult,
+  type UserSyncSummary,
+} from "./users/sync.js";

@@ -1,7 +1,9 @@
 import { createDb, type Database, type DbHandle } from "@cluster-code/db";
 import type { Logger } from "pino";
 import { type Authenticator, createAuthenticator } from "./auth/authenticator.js";
+import { type Bus, createBus } from "./bus/index.js";
 import type { Config } from "./config/index.js";
+import { createDevpodDriver, type DevpodDriver } from "./devpod/driver.js";
 import { createSecretBox, type SecretBox } from "./secrets/secret-box.js";
 
 /** A dependency `/readyz` checks. */
@@ -16,10 +18,14 @@ export interface Services {
   log: Logger;
   dbHandle: DbHandle;
   db: Database;
+  bus: Bus;
+  driver: DevpodDriver;
   auth: Authenticator;
   secrets: SecretBox;
   readiness: ReadinessCheck[];
-  /** Closes what `createServices` opened (not a database handle passed in by the caller). */
+  /** Called after events were written, so they are published without waiting for the next poll. */
+  notifyEvents(): void;
+  /** Closes what `createServices` opened (not what the caller passed in). */
   close(): Promise<void>;
 }
 
@@ -28,19 +34,51 @@ export function openDatabase(database: Config["database"]): DbHandle {
   return createDb(database.url ? { url: database.url } : { dataDir: `${database.dataDir}/pglite` });
 }
 
+export interface ServiceOverrides {
+  dbHandle?: DbHandle;
+  bus?: Bus;
+}
+
 /** The composition root: the one place that turns config into live services. */
-export function createServices(config: Config, log: Logger, dbHandle?: DbHandle): Services {
-  const handle = dbHandle ?? openDatabase(config.database);
+export async function createServices(
+  config: Config,
+  log: Logger,
+  overrides: ServiceOverrides = {},
+): Promise<Services> {
+  const handle = overrides.dbHandle ?? openDatabase(config.database);
+  const bus =
+    overrides.bus ??
+    (await createBus(
+      config.bus.url,
+      { exchange: config.bus.exchange, operationsQueue: config.bus.operationsQueue },
+      log,
+    ));
+  const notifyListeners = new Set<() => void>();
   return {
     config,
     log,
     dbHandle: handle,
     db: handle.db,
+    bus,
+    driver: createDevpodDriver({
+      bin: config.devpod.bin,
+      homeRoot: config.devpod.homeRoot,
+      timeoutUpMs: config.devpod.timeoutUpMs,
+      timeoutOtherMs: config.devpod.timeoutOtherMs,
+      killGraceMs: config.devpod.killGraceMs,
+    }),
     auth: createAuthenticator(handle.db, config),
     secrets: createSecretBox(config.encryptionKeys),
-    readiness: [{ name: "database", check: () => handle.ping() }],
+    readiness: [
+      { name: "database", check: () => handle.ping() },
+      { name: "bus", check: () => bus.check() },
+    ],
+    notifyEvents: () => {
+      for (const listener of notifyListeners) listener();
+    },
     close: async () => {
-      if (!dbHandle) await handle.close();
+      if (!overrides.bus) await bus.close();
+      if (!overrides.dbHandle) await handle.close();
     },
   };
 }

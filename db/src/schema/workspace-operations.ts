@@ -20,15 +20,18 @@ export const workspaceOperations = pgTable(
     leaseOwner: text("lease_owner"),
     leaseExpiresAt: timestampColumn("lease_expires_at"),
     error: text("error"),
+    /** Set when a user cancels, or a stop/delete supersedes this operation; the worker then stops DevPod. */
+    cancelRequestedAt: timestampColumn("cancel_requested_at"),
     startedAt: timestampColumn("started_at"),
     finishedAt: timestampColumn("finished_at"),
     ...timestamps,
   },
   (t) => [
-    // One open operation per workspace, enforced by the database rather than by luck.
+    // One open operation per workspace, enforced by the database rather than by luck. An operation
+    // being cancelled no longer counts, so a stop or delete can supersede a running start.
     uniqueIndex("workspace_operations_one_open_key")
       .on(t.workspaceId)
-      .where(sql`state in ('queued', 'running')`),
+      .where(sql`state in ('queued', 'running') and cancel_requested_at is null`),
     index("workspace_operations_lease_idx").on(t.state, t.leaseExpiresAt),
   ],
 );

@@ -40,6 +40,7 @@ export const envSchema = z.object({
   DATA_DIR: z.string().default("./.data"),
   AMQP_URL: optionalText,
   EVENTS_EXCHANGE: z.string().min(1).default("apps.clusterix-code-v1"),
+  OPERATIONS_QUEUE: z.string().min(1).default("clusterix-code-v1.operations"),
   AUTH_JWKS_URL: optionalText.pipe(z.url().optional()),
   AUTH_JWKS_ALGORITHMS: list,
   AUTH_MAIN_TOKEN_SECRET: optionalText,
@@ -54,6 +55,8 @@ export const envSchema = z.object({
   DEVPOD_BIN: z.string().default("devpod"),
   DEVPOD_HOME_ROOT: optionalText,
   WORKER_CONCURRENCY: positiveInt(4),
+  OPERATION_LEASE: duration("30s"),
+  DEVPOD_KILL_GRACE: duration("10s"),
   WORKSPACE_URL_TEMPLATE: optionalText,
   OPERATION_TIMEOUT_UP: duration("30m"),
   OPERATION_TIMEOUT_OTHER: duration("5m"),
@@ -75,7 +78,7 @@ export interface Config {
   env: Env["NODE_ENV"];
   http: { port: number; host: string; allowedOrigins: string[] };
   database: { url: string | undefined; dataDir: string };
-  bus: { url: string | undefined; exchange: string };
+  bus: { url: string | undefined; exchange: string; operationsQueue: string };
   auth: {
     jwksUrl: string | undefined;
     jwksAlgorithms: string[];
@@ -87,8 +90,9 @@ export interface Config {
   };
   shortToken: { secret: string; ttlSeconds: number };
   encryptionKeys: EncryptionKey[];
-  devpod: { bin: string; homeRoot: string; timeoutUpMs: number; timeoutOtherMs: number };
-  worker: { concurrency: number };
+  devpod: { bin: string; homeRoot: string; timeoutUpMs: number; timeoutOtherMs: number; killGraceMs: number };
+  /** Leases are renewed every third of `leaseMs`; the reconciler sweeps every half. */
+  worker: { concurrency: number; leaseMs: number; reconcileEveryMs: number };
   workspaceUrlTemplate: string | undefined;
   quotas: { maxWorkspaces: number; maxRunning: number };
   identity: { apiUrl: string | undefined; masterToken: string | undefined };
@@ -124,7 +128,7 @@ export function buildConfig(env: Env): Config {
     env: env.NODE_ENV,
     http: { port: env.PORT, host: env.HOST, allowedOrigins: env.ALLOWED_ORIGINS },
     database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR },
-    bus: { url: env.AMQP_URL, exchange: env.EVENTS_EXCHANGE },
+    bus: { url: env.AMQP_URL, exchange: env.EVENTS_EXCHANGE, operationsQueue: env.OPERATIONS_QUEUE },
     auth: {
       jwksUrl: env.AUTH_JWKS_URL,
       jwksAlgorithms: env.AUTH_JWKS_ALGORITHMS.length ? env.AUTH_JWKS_ALGORITHMS : ["RS256", "ES256"],
@@ -141,8 +145,13 @@ export function buildConfig(env: Env): Config {
       homeRoot: env.DEVPOD_HOME_ROOT ?? `${env.DATA_DIR}/devpod`,
       timeoutUpMs: env.OPERATION_TIMEOUT_UP,
       timeoutOtherMs: env.OPERATION_TIMEOUT_OTHER,
+      killGraceMs: env.DEVPOD_KILL_GRACE,
     },
-    worker: { concurrency: env.WORKER_CONCURRENCY },
+    worker: {
+      concurrency: env.WORKER_CONCURRENCY,
+      leaseMs: env.OPERATION_LEASE,
+      reconcileEveryMs: Math.max(100, Math.floor(env.OPERATION_LEASE / 2)),
+    },
     workspaceUrlTemplate: env.WORKSPACE_URL_TEMPLATE,
     quotas: { maxWorkspaces: env.QUOTA_MAX_WORKSPACES, maxRunning: env.QUOTA_MAX_RUNNING },
     identity: { apiUrl: env.AUTH_API_URL, masterToken: env.AUTH_API_MASTER_TOKEN },

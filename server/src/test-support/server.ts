@@ -1,7 +1,13 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createTestDatabase, type TestDatabase } from "@cluster-code/db/testing";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
+import amqplib from "amqplib";
 import { SignJWT } from "jose";
-import { type RunningServer, startServer } from "../app.js";
+import { type RunningProcess, startProcess } from "../app.js";
 import { buildConfig, type Config, parseEnv } from "../config/index.js";
 import { createLogger } from "../logger.js";
 import type { AppRouter } from "../trpc/router.js";
@@ -10,13 +16,30 @@ export const TEST_MAIN_SECRET = "test-main-token-secret-0123456789abcdef";
 export const TEST_SHORT_SECRET = "test-short-token-secret-0123456789abcdef";
 export const TEST_ENCRYPTION_KEYS = `k1:${Buffer.alloc(32, 1).toString("base64")}`;
 
-/** A config as production would build it, from an environment of test values plus `overrides`. */
+/** The project's fake `devpod` executable. */
+export const FAKE_DEVPOD = fileURLToPath(new URL("../devpod/fake/devpod.mjs", import.meta.url));
+
+/**
+ * A config as production would build it, from an environment of test values plus `overrides`:
+ * the real RabbitMQ when `AMQP_URL` is set (with exchange and queue names of this test's own),
+ * the fake devpod with a DevPod home of its own, and short leases so recovery is quick.
+ */
 export function testConfig(overrides: Record<string, string> = {}): Config {
+  const suffix = randomBytes(4).toString("hex");
   return buildConfig(
     parseEnv({
       NODE_ENV: "test",
       PORT: "0",
       HOST: "127.0.0.1",
+      AMQP_URL: process.env.AMQP_URL ?? "",
+      EVENTS_EXCHANGE: `cc-test-${suffix}`,
+      OPERATIONS_QUEUE: `cc-test-${suffix}.operations`,
+      DEVPOD_BIN: FAKE_DEVPOD,
+      DEVPOD_HOME_ROOT: mkdtempSync(join(tmpdir(), "cc-devpod-")),
+      OPERATION_LEASE: "3s",
+      DEVPOD_KILL_GRACE: "1s",
+      OPERATION_TIMEOUT_UP: "60s",
+      OPERATION_TIMEOUT_OTHER: "30s",
       AUTH_MAIN_TOKEN_SECRET: TEST_MAIN_SECRET,
       SHORT_TOKEN_SECRET: TEST_SHORT_SECRET,
       ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
@@ -31,15 +54,22 @@ export interface TestServer {
   wsUrl: string;
   config: Config;
   db: TestDatabase;
-  server: RunningServer;
+  server: RunningProcess;
   stop(): Promise<void>;
 }
 
 /** The real server on a random port, over this test file's own database. */
-export async function startTestServer(overrides: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Record<string, string> = {},
+  options: { worker?: boolean } = {},
+): Promise<TestServer> {
   const config = testConfig(overrides);
   const db = await createTestDatabase();
-  const server = await startServer(config, createLogger(config.logLevel), { dbHandle: db.handle });
+  const server = await startProcess(config, createLogger(config.logLevel), {
+    api: true,
+    worker: options.worker ?? false,
+    dbHandle: db.handle,
+  });
   return {
     url: `http://127.0.0.1:${server.port}`,
     wsUrl: `ws://127.0.0.1:${server.port}`,
@@ -49,6 +79,8 @@ export async function startTestServer(overrides: Record<string, string> = {}): P
     async stop() {
       await server.stop();
       await db.drop();
+      await deleteBusNames(config);
+      rmSync(config.devpod.homeRoot, { recursive: true, force: true });
     },
   };
 }
@@ -122,4 +154,21 @@ export async function trpcError(call: Promise<unknown>): Promise<TRPCClientError
     throw error;
   }
   throw new Error("Expected the call to fail, but it succeeded");
+}
+
+/** Removes this test's exchange and queues from RabbitMQ, so reruns never meet stale state. */
+export async function deleteBusNames(config: Config): Promise<void> {
+  if (!config.bus.url) return;
+  const connection = await amqplib.connect(config.bus.url);
+  try {
+    const channel = await connection.createChannel();
+    channel.on("error", () => {});
+    await channel.deleteQueue(config.bus.operationsQueue);
+    await channel.deleteExchange(config.bus.exchange);
+    await channel.close();
+  } catch {
+    // Already gone.
+  } finally {
+    await connection.close();
+  }
 }

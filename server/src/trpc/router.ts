@@ -3,6 +3,7 @@ import { gitTokenRouter } from "../git-tokens/router.js";
 import { machineConfigRouter } from "../machine-configs/router.js";
 import { providerRouter } from "../providers/router.js";
 import { repositoryRouter } from "../repositories/router.js";
+import { workspaceRouter } from "../workspaces/router.js";
 import { router } from "./trpc.js";
 
 export const appRouter = router({
@@ -11,6 +12,7 @@ export const appRouter = router({
   provider: providerRouter,
   repository: repositoryRouter,
   gitToken: gitTokenRouter,
+  workspace: workspaceRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,212 @@
+import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from "amqplib";
+import type { Logger } from "pino";
+import { type Bus, type BusNames, CONTROL_ROUTING_KEY, type Subscription } from "./bus.js";
+
+const PUBLISH_WAIT_MS = 5000;
+
+/** Starts one consumer on a fresh connection; returns what to do when it is closed for good. */
+type ConsumerSetup = (model: ChannelModel) => Promise<() => Promise<void>>;
+
+/**
+ * RabbitMQ through amqplib's built-in recovery: after every reconnect `setup` declares the
+ * topology again and restarts every registered consumer (exclusive queues included), and
+ * publishers wait for the connection to come back instead of failing at once.
+ */
+export async function createAmqpBus(url: string, names: BusNames, log: Logger): Promise<Bus> {
+  const consumers = new Map<symbol, { setup: ConsumerSetup; stop?: () => Promise<void> }>();
+  let model: ChannelModel | undefined;
+  let publisher: ConfirmChannel | undefined;
+  let connected = deferred();
+
+  const connection = await amqplib.connect(url, {
+    recovery: {
+      initialDelay: 100,
+      maxDelay: 3000,
+      maxRetries: Number.POSITIVE_INFINITY,
+      initialMaxRetries: 10,
+      async setup(next: ChannelModel) {
+        const channel = await next.createConfirmChannel();
+        channel.on("error", () => {});
+        await channel.assertExchange(names.exchange, "topic", { durable: true });
+        await channel.assertQueue(names.operationsQueue, { durable: true });
+        for (const consumer of consumers.values()) consumer.stop = await consumer.setup(next);
+        model = next;
+        publisher = channel;
+        connected.resolve();
+      },
+    },
+  });
+  connection.on("disconnect", (error: Error) => {
+    log.warn({ err: error.message }, "message broker disconnected; reconnecting");
+    model = undefined;
+    publisher = undefined;
+    connected = deferred();
+  });
+  connection.on("error", () => {});
+
+  async function publishChannel(): Promise<ConfirmChannel> {
+    if (!publisher) await withTimeout(connected.promise, PUBLISH_WAIT_MS, "message broker unavailable");
+    if (!publisher) throw new Error("message broker unavailable");
+    return publisher;
+  }
+
+  async function register(setup: ConsumerSetup): Promise<Subscription> {
+    const key = Symbol("consumer");
+    const entry: { setup: ConsumerSetup; stop?: () => Promise<void> } = { setup };
+    consumers.set(key, entry);
+    if (model) entry.stop = await setup(model);
+    return {
+      async close() {
+        consumers.delete(key);
+        await entry.stop?.().catch(() => {});
+      },
+    };
+  }
+
+  return {
+    kind: "amqp",
+
+    async dispatchOperation(job) {
+      const channel = await publishChannel();
+      channel.sendToQueue(names.operationsQueue, Buffer.from(JSON.stringify(job)), {
+        persistent: true,
+        contentType: "application/json",
+      });
+      await channel.waitForConfirms();
+    },
+
+    consumeOperations: (handler, concurrency) =>
+      register(async (next) => {
+        const channel = await next.createChannel();
+        channel.on("error", () => {});
+        // Unacked jobs are limited to `concurrency`; each is acked when its operation ends. The
+        // database lease, not the ack, protects against a worker dying mid-operation.
+        await channel.prefetch(concurrency);
+        const { consumerTag } = await channel.consume(names.operationsQueue, (message) => {
+          if (!message) return;
+          handler(JSON.parse(message.content.toString()))
+            .catch((error: unknown) => log.error({ err: error }, "operation job failed"))
+            .finally(() => safely(() => channel.ack(message)));
+        });
+        return () => closeConsumer(channel, consumerTag);
+      }),
+
+    async publishControl(message) {
+      const channel = await publishChannel();
+      channel.publish(names.exchange, CONTROL_ROUTING_KEY, Buffer.from(JSON.stringify(message)));
+      await channel.waitForConfirms();
+    },
+
+    onControl: (handler) =>
+      register((next) =>
+        bindExclusiveQueue(next, names.exchange, CONTROL_ROUTING_KEY, (message) =>
+          handler(JSON.parse(message.content.toString())),
+        ),
+      ),
+
+    async publishEvents(events) {
+      if (!events.length) return;
+      const channel = await publishChannel();
+      for (const event of events) {
+        channel.publish(names.exchange, event.routingKey, Buffer.from(event.body), {
+          persistent: true,
+          contentType: "application/json",
+        });
+      }
+      await channel.waitForConfirms();
+    },
+
+    subscribeEvents: (handler, onReady) =>
+      register(async (next) => {
+        const stop = await bindExclusiveQueue(next, names.exchange, "workspace.#", (message) =>
+          handler({ routingKey: message.fields.routingKey, body: message.content.toString() }),
+        );
+        onReady?.();
+        return stop;
+      }),
+
+    consumeDurable: (queue, routingKey, handler) =>
+      register(async (next) => {
+        const channel = await next.createChannel();
+        channel.on("error", () => {});
+        const deadLetters = `${queue}.dead`;
+        await channel.assertQueue(deadLetters, { durable: true });
+        await channel.assertQueue(queue, {
+          durable: true,
+          arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": deadLetters },
+        });
+        await channel.bindQueue(queue, names.exchange, routingKey);
+        await channel.prefetch(1);
+        const { consumerTag } = await channel.consume(queue, (message) => {
+          if (!message) return;
+          handler(message.content.toString()).then(
+            () => safely(() => channel.ack(message)),
+            (error: unknown) => {
+              // A message that cannot be applied goes to the dead-letter queue instead of looping.
+              log.warn({ err: error, queue }, "message dead-lettered");
+              safely(() => channel.nack(message, false, false));
+            },
+          );
+        });
+        return () => closeConsumer(channel, consumerTag);
+      }),
+
+    async check() {
+      if (!publisher) throw new Error("message broker not connected");
+    },
+
+    async close() {
+      for (const consumer of consumers.values()) await consumer.stop?.().catch(() => {});
+      consumers.clear();
+      await connection.close().catch(() => {});
+    },
+  };
+}
+
+/** A server-named, exclusive queue bound to `pattern`: one per process, gone with its connection. */
+async function bindExclusiveQueue(
+  model: ChannelModel,
+  exchange: string,
+  pattern: string,
+  onMessage: (message: ConsumeMessage) => void,
+): Promise<() => Promise<void>> {
+  const channel = await model.createChannel();
+  channel.on("error", () => {});
+  const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true });
+  await channel.bindQueue(queue, exchange, pattern);
+  const { consumerTag } = await channel.consume(queue, (message) => message && onMessage(message), {
+    noAck: true,
+  });
+  return () => closeConsumer(channel, consumerTag);
+}
+
+async function closeConsumer(channel: Channel, consumerTag: string): Promise<void> {
+  await channel.cancel(consumerTag).catch(() => {});
+  await channel.close().catch(() => {});
+}
+
+/** Acks on a channel that died with its connection throw; the broker redelivers those messages. */
+function safely(action: () => void): void {
+  try {
+    action();
+  } catch {}
+}
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  promise.catch(() => {});
+  return { promise, resolve };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,59 @@
+/** A lifecycle operation to run; the row in `workspace_operations` is the source of truth. */
+export interface OperationJob {
+  operationId: number;
+}
+
+/** Broadcast to every worker: the one running this operation stops DevPod. */
+export interface CancelOperation {
+  type: "cancel-operation";
+  operationId: number;
+}
+
+/** What travels on the events exchange: the envelope clients receive, plus its routing key. */
+export interface BusEvent {
+  routingKey: string;
+  /** The serialised envelope, so fan-out never re-encodes it. */
+  body: string;
+}
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+/**
+ * The message bus port: RabbitMQ in production, an in-process stand-in for one machine.
+ * Jobs are durable and each is handled by one worker; control messages and events reach every
+ * subscriber.
+ */
+export interface Bus {
+  readonly kind: "amqp" | "in-process";
+  dispatchOperation(job: OperationJob): Promise<void>;
+  /** Handles jobs `concurrency` at a time; a job is settled when its handler resolves or throws. */
+  consumeOperations(
+    handler: (job: OperationJob) => Promise<void>,
+    concurrency: number,
+  ): Promise<Subscription>;
+  publishControl(message: CancelOperation): Promise<void>;
+  onControl(handler: (message: CancelOperation) => void): Promise<Subscription>;
+  /** Resolves once the broker confirmed every event (publisher confirms). */
+  publishEvents(events: BusEvent[]): Promise<void>;
+  /** Every event published by any process; `onReady` runs after each (re)bind, so callers can replay gaps. */
+  subscribeEvents(handler: (event: BusEvent) => void, onReady?: () => void): Promise<Subscription>;
+  /** Consumes a durable queue bound to `routingKey` on the exchange (identity events); failures dead-letter. */
+  consumeDurable(
+    queue: string,
+    routingKey: string,
+    handler: (body: string) => Promise<void>,
+  ): Promise<Subscription>;
+  check(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface BusNames {
+  /** The topic exchange for events and control messages. */
+  exchange: string;
+  /** The durable queue of operation jobs. */
+  operationsQueue: string;
+}
+
+export const CONTROL_ROUTING_KEY = "control.operation.cancel";

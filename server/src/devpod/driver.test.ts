@@ -1,0 +1,524 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  createDevpodDriver,
+  type DevpodDriverConfig,
+  DevpodError,
+  type DevpodLogLine,
+  type DevpodProvider,
+  type DevpodWorkspace,
+} from "./driver.js";
+import { createRedactor } from "./redact.js";
+
+// The project's fake devpod, spawned exactly as the real binary would be.
+const FAKE_DEVPOD = fileURLToPath(new URL("./fake/devpod.mjs", import.meta.url));
+
+const GIT_TOKEN = "ghp_tokenVALUE123";
+const SECRET_VALUE = "kube-secret-42";
+
+const provider: DevpodProvider = {
+  name: "local-docker",
+  source: "docker",
+  options: { DOCKER_PATH: "docker" },
+  secretOptions: { DOCKER_HOST: "tcp://10.0.0.5:2376" },
+};
+
+const workspace: DevpodWorkspace = {
+  devpodId: "ws-1",
+  gitUrl: "https://github.com/acme/app",
+  gitToken: null,
+  provider,
+};
+
+const CONTEXT_OPTIONS = [
+  "SSH_INJECT_GIT_CREDENTIALS=false",
+  "SSH_INJECT_DOCKER_CREDENTIALS=false",
+  "SSH_AGENT_FORWARDING=false",
+  "SSH_ADD_PRIVATE_KEYS=false",
+  "GIT_SSH_SIGNATURE_FORWARDING=false",
+  "EXIT_AFTER_TIMEOUT=false",
+  "TELEMETRY=false",
+].flatMap((pair) => ["-o", pair]);
+
+interface RecordEntry {
+  event: "invocation" | "signal" | "exit";
+  argv?: string[];
+  command?: string;
+  signal?: string;
+  ignored?: boolean;
+  pid: number;
+  code?: number;
+}
+
+let homeRoot = "";
+
+beforeEach(async () => {
+  homeRoot = await mkdtemp(join(tmpdir(), "devpod-driver-"));
+});
+
+afterEach(async () => {
+  await rm(homeRoot, { recursive: true, force: true });
+});
+
+/** A driver over the fake with fast timeouts; `knobs` are the fake's FAKE_DEVPOD_* variables. */
+function driverWith(knobs: Record<string, string> = {}, overrides: Partial<DevpodDriverConfig> = {}) {
+  return createDevpodDriver({
+    bin: FAKE_DEVPOD,
+    homeRoot,
+    timeoutUpMs: 20_000,
+    timeoutOtherMs: 10_000,
+    killGraceMs: 300,
+    env: { PATH: process.env.PATH, ...knobs },
+    ...overrides,
+  });
+}
+
+async function records(providerName = provider.name): Promise<RecordEntry[]> {
+  const text = await readFile(join(homeRoot, providerName, "invocations.jsonl"), "utf8").catch(() => "");
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as RecordEntry);
+}
+
+async function argvs(providerName = provider.name): Promise<string[][]> {
+  return (await records(providerName)).flatMap((entry) => (entry.argv ? [entry.argv] : []));
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<DevpodError> {
+  const error = await promise.then(
+    () => {
+      throw new Error("expected a rejection");
+    },
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(DevpodError);
+  return error as DevpodError;
+}
+
+function collectLogs(): { lines: DevpodLogLine[]; onLog: (line: DevpodLogLine) => void } {
+  const lines: DevpodLogLine[] = [];
+  return { lines, onLog: (line) => lines.push(line) };
+}
+
+describe("the DevPod command lines", () => {
+  it("sets a provider up with add, set-options and context set-options, in the provider's own home", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(provider);
+
+    expect(driver.homeOf(provider.name)).toBe(join(homeRoot, "local-docker"));
+    expect(await argvs()).toEqual([
+      ["provider", "list", "--output", "json", "--log-output", "json"],
+      ["provider", "add", "docker", "--name", "local-docker", "--use=false", "--log-output", "json"],
+      [
+        "provider",
+        "set-options",
+        "local-docker",
+        "-o",
+        "DOCKER_PATH=docker",
+        "-o",
+        "DOCKER_HOST=tcp://10.0.0.5:2376",
+        "--log-output",
+        "json",
+      ],
+      ["context", "set-options", ...CONTEXT_OPTIONS, "--log-output", "json"],
+    ]);
+    const invocation = (await records()).find((entry) => entry.event === "invocation") as unknown as {
+      env: Record<string, string>;
+    };
+    expect(invocation.env).toMatchObject({
+      DEVPOD_HOME: join(homeRoot, "local-docker"),
+      DEVPOD_DISABLE_TELEMETRY: "true",
+    });
+  });
+
+  it("sets a home up once when asked concurrently (DevPod's config.yaml has no lock)", async () => {
+    const driver = driverWith();
+
+    await Promise.all([driver.ensureProvider(provider), driver.ensureProvider({ ...provider })]);
+
+    expect((await argvs()).map((argv) => argv.slice(0, 2).join(" "))).toEqual([
+      "provider list",
+      "provider add",
+      "provider set-options",
+      "context set-options",
+    ]);
+  });
+
+  it("runs nothing when the same provider setup is ensured again, even by a new driver", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(provider);
+    const before = await argvs();
+
+    await driver.ensureProvider({ ...provider });
+    await driverWith().ensureProvider(provider);
+
+    expect(await argvs()).toEqual(before);
+  });
+
+  it("re-runs set-options, without adding again, when an option changes", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(provider);
+    const before = (await argvs()).length;
+
+    await driver.ensureProvider({ ...provider, options: { DOCKER_PATH: "/usr/bin/docker" } });
+
+    expect((await argvs()).slice(before)).toEqual([
+      ["provider", "list", "--output", "json", "--log-output", "json"],
+      [
+        "provider",
+        "set-options",
+        "local-docker",
+        "-o",
+        "DOCKER_PATH=/usr/bin/docker",
+        "-o",
+        "DOCKER_HOST=tcp://10.0.0.5:2376",
+        "--log-output",
+        "json",
+      ],
+      ["context", "set-options", ...CONTEXT_OPTIONS, "--log-output", "json"],
+    ]);
+  });
+
+  it("replaces the provider when its source changes", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(provider);
+    const before = (await argvs()).length;
+
+    await driver.ensureProvider({ ...provider, source: "kubernetes", options: {}, secretOptions: {} });
+
+    expect((await argvs()).slice(before).map((argv) => argv.slice(0, 3))).toEqual([
+      ["provider", "list", "--output"],
+      ["provider", "delete", "local-docker"],
+      ["provider", "add", "kubernetes"],
+      ["provider", "set-options", "local-docker"],
+      ["context", "set-options", "-o"],
+    ]);
+    expect((await argvs()).at(-4)).toEqual([
+      "provider",
+      "delete",
+      "local-docker",
+      "--ignore-not-found",
+      "--log-output",
+      "json",
+    ]);
+  });
+
+  it("runs up, up --recreate, stop, status, delete and list with the contract's arguments", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(provider);
+    const before = (await argvs()).length;
+    const sized = { ...workspace, providerOptions: { DOCKER_BUILDER: "default" } };
+
+    await driver.up(sized, {});
+    await driver.up(sized, { recreate: true });
+    await driver.stop(workspace);
+    await driver.status(workspace);
+    await driver.delete(workspace);
+    await driver.list(provider);
+
+    const upArgv = [
+      "up",
+      "https://github.com/acme/app",
+      "--id",
+      "ws-1",
+      "--source",
+      "git:https://github.com/acme/app",
+      "--provider",
+      "local-docker",
+      "--ide",
+      "none",
+      "--open-ide=false",
+      "--configure-ssh=false",
+      "--log-output",
+      "json",
+      "--provider-option",
+      "DOCKER_BUILDER=default",
+    ];
+    const status = ["status", "ws-1", "--output", "json", "--log-output", "json"];
+    expect((await argvs()).slice(before)).toEqual([
+      upArgv,
+      [...upArgv, "--recreate"],
+      ["stop", "ws-1", "--log-output", "json"],
+      status,
+      ["delete", "ws-1", "--log-output", "json"],
+      status, // delete is verified
+      ["list", "--output", "json", "--log-output", "json"],
+    ]);
+  });
+
+  it("passes an ssh URL as it is and ignores a token with it", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(provider);
+    const ssh = { ...workspace, gitUrl: "git@github.com:acme/app.git", gitToken: GIT_TOKEN };
+
+    await driver.up(ssh, {});
+
+    const up = (await argvs()).find((argv) => argv[0] === "up");
+    expect(up?.slice(0, 6)).toEqual([
+      "up",
+      "git@github.com:acme/app.git",
+      "--id",
+      "ws-1",
+      "--source",
+      "git:git@github.com:acme/app.git",
+    ]);
+  });
+
+  it("refuses a workspace id that DevPod would read as a flag, without running it", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(provider);
+    const before = (await argvs()).length;
+
+    const error = await rejectionOf(driver.delete({ ...workspace, devpodId: "--force" }));
+
+    expect(error.message).toBe('invalid DevPod workspace id "--force"');
+    expect(await argvs()).toHaveLength(before);
+  });
+});
+
+describe("secrets", () => {
+  // The secret option's value also sits in the repository path, standing in for a provider that
+  // echoes its credentials: the fake echoes the clone URL.
+  const secretProvider: DevpodProvider = { ...provider, secretOptions: { KUBE_TOKEN: SECRET_VALUE } };
+  const secretWorkspace: DevpodWorkspace = {
+    ...workspace,
+    gitUrl: `https://github.com/acme/${SECRET_VALUE}`,
+    gitToken: GIT_TOKEN,
+    provider: secretProvider,
+  };
+
+  it("hands the token and the secret option to DevPod but redacts them from every log line", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(secretProvider);
+    const { lines, onLog } = collectLogs();
+
+    await driver.up(secretWorkspace, {}, { onLog });
+
+    const up = (await argvs()).find((argv) => argv[0] === "up");
+    expect(up?.[1]).toBe(`https://${GIT_TOKEN}@github.com/acme/${SECRET_VALUE}`);
+    expect(up?.[5]).toBe(`git:https://${GIT_TOKEN}@github.com/acme/${SECRET_VALUE}`);
+    expect((await argvs()).flat()).toContain(`KUBE_TOKEN=${SECRET_VALUE}`);
+    expect(lines.map((line) => line.text)).toContain("Cloning repository https://***@github.com/acme/***");
+    for (const line of lines) {
+      expect(line.text).not.toContain(GIT_TOKEN);
+      expect(line.text).not.toContain(SECRET_VALUE);
+    }
+  });
+
+  it("redacts them from the error of a failed command", async () => {
+    await driverWith().ensureProvider(secretProvider);
+    const { lines, onLog } = collectLogs();
+
+    const error = await rejectionOf(
+      driverWith({ FAKE_DEVPOD_FAIL: "up:clone" }).up(secretWorkspace, {}, { onLog }),
+    );
+
+    expect(error.message).toBe(
+      "clone repository https://***@github.com/acme/***: injected failure at step 'up:clone' (FAKE_DEVPOD_FAIL=up:clone)",
+    );
+    expect(lines.at(-1)).toMatchObject({ level: "fatal", text: error.message });
+  });
+
+  it("redacts known secrets anywhere and credentials in any URL", () => {
+    const redact = createRedactor(["s3cret", "", "s3cret-longer"]);
+
+    expect(redact("a s3cret-longer b s3cret")).toBe("a *** b ***");
+    expect(redact("fetch http://user:pw@host/x and ssh://git@host/y")).toBe(
+      "fetch http://***@host/x and ssh://***@host/y",
+    );
+    expect(redact("git@github.com:acme/app.git stays")).toBe("git@github.com:acme/app.git stays");
+  });
+});
+
+describe("failures, timeouts and cancellation", () => {
+  it("rejects a failed up with DevPod's fatal line", async () => {
+    await driverWith().ensureProvider(provider);
+
+    const error = await rejectionOf(driverWith({ FAKE_DEVPOD_FAIL: "up:build" }).up(workspace, {}));
+
+    expect(error.message).toBe(
+      "build image: injected failure at step 'up:build' (FAKE_DEVPOD_FAIL=up:build)",
+    );
+    expect(error).toMatchObject({ exitCode: 1, timedOut: false, canceled: false });
+  });
+
+  it("rejects a delete that exits 0 but leaves the workspace", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(provider);
+    await driver.up(workspace, {});
+
+    const error = await rejectionOf(driverWith({ FAKE_DEVPOD_DELETE_NOOP: "1" }).delete(workspace));
+
+    expect(error.message).toBe(
+      "devpod delete reported success but the workspace is still Running: Error response from daemon: removal of container is already in progress",
+    );
+    expect(await driver.status(workspace)).toBe("Running");
+  });
+
+  it("deletes a workspace whose create failed, which DevPod only deletes with --force", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(provider);
+    await rejectionOf(driverWith({ FAKE_DEVPOD_FAIL: "up:build" }).up(workspace, {}));
+    expect(await driver.list(provider)).toEqual([{ id: "ws-1" }]);
+
+    await driver.delete(workspace);
+
+    expect(await driver.list(provider)).toEqual([]);
+    expect((await argvs()).filter((argv) => argv[0] === "delete")).toEqual([
+      ["delete", "ws-1", "--log-output", "json"],
+      ["delete", "ws-1", "--force", "--log-output", "json"],
+    ]);
+  });
+
+  it("treats deleting a workspace DevPod does not know as done", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(provider);
+
+    await driver.delete(workspace);
+
+    expect(await driver.status(workspace)).toBe("NotFound");
+  });
+
+  it("times out a hung up: SIGINT, and the fake winds down", async () => {
+    // Long enough for the fake to start and reach its hang, even on a busy machine.
+    const driver = driverWith({ FAKE_DEVPOD_HANG: "up:build" }, { timeoutUpMs: 2000 });
+    await driver.ensureProvider(provider);
+
+    const error = await rejectionOf(driver.up(workspace, {}));
+
+    expect(error.message).toBe("devpod up timed out after 2s");
+    expect(error).toMatchObject({ timedOut: true, canceled: false, exitCode: 1 });
+    const upPid = (await records()).find((entry) => entry.command === "up")?.pid;
+    const ofUp = (await records()).filter((entry) => entry.pid === upPid);
+    expect(ofUp.map((entry) => [entry.event, entry.signal ?? entry.code ?? null])).toEqual([
+      ["invocation", null],
+      ["signal", "SIGINT"],
+      ["exit", 1],
+    ]);
+  });
+
+  it("SIGKILLs a hung up that ignores SIGINT once the grace period is over", async () => {
+    const knobs = { FAKE_DEVPOD_HANG: "up:build", FAKE_DEVPOD_IGNORE_SIGNALS: "1" };
+    const driver = driverWith(knobs, { timeoutUpMs: 2000, killGraceMs: 300 });
+    await driver.ensureProvider(provider);
+
+    const started = Date.now();
+    const error = await rejectionOf(driver.up(workspace, {}));
+
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2300);
+    expect(error).toMatchObject({ timedOut: true, exitCode: null });
+    const upPid = (await records()).find((entry) => entry.command === "up")?.pid;
+    const ofUp = (await records()).filter((entry) => entry.pid === upPid);
+    expect(ofUp.map((entry) => entry.event)).toEqual(["invocation", "signal"]); // no exit: killed
+    expect(ofUp[1]).toMatchObject({ signal: "SIGINT", ignored: true });
+  });
+
+  it("cancels an up when the signal aborts: SIGINT, and a canceled error", async () => {
+    const driver = driverWith({ FAKE_DEVPOD_HANG: "up:build" });
+    await driver.ensureProvider(provider);
+    const controller = new AbortController();
+    const onLog = (line: DevpodLogLine) => {
+      if (line.text === "Build with docker buildx...") controller.abort();
+    };
+
+    const error = await rejectionOf(driver.up(workspace, {}, { signal: controller.signal, onLog }));
+
+    expect(error.message).toBe("devpod up was canceled");
+    expect(error).toMatchObject({ canceled: true, timedOut: false });
+    expect((await records()).filter((entry) => entry.event === "signal")).toMatchObject([
+      { signal: "SIGINT", ignored: false },
+    ]);
+    expect(await driver.status(workspace)).toBe("NotFound");
+  });
+
+  it("does not start a command whose signal is already aborted", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(provider);
+    const before = (await argvs()).length;
+
+    const error = await rejectionOf(driver.up(workspace, {}, { signal: AbortSignal.abort() }));
+
+    expect(error.canceled).toBe(true);
+    expect(await argvs()).toHaveLength(before);
+  });
+
+  it("names the binary when it cannot start", async () => {
+    const driver = driverWith({}, { bin: join(homeRoot, "no-such-devpod") });
+
+    const error = await rejectionOf(driver.status(workspace));
+
+    expect(error.message).toBe(`could not start devpod (${join(homeRoot, "no-such-devpod")}): ENOENT`);
+  });
+});
+
+describe("a workspace's lifecycle", () => {
+  it("goes up, stops, comes back, and is deleted", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(provider);
+    expect(await driver.status(workspace)).toBe("NotFound");
+
+    await driver.up(workspace, {});
+    expect(await driver.status(workspace)).toBe("Running");
+    expect(await driver.list(provider)).toEqual([{ id: "ws-1" }]);
+
+    await driver.stop(workspace);
+    expect(await driver.status(workspace)).toBe("Stopped");
+
+    await driver.up(workspace, {});
+    expect(await driver.status(workspace)).toBe("Running");
+
+    await driver.delete(workspace);
+    expect(await driver.status(workspace)).toBe("NotFound");
+    expect(await driver.list(provider)).toEqual([]);
+  });
+
+  it("reports DevPod's reason when stopping a stopped workspace", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(provider);
+    await driver.up(workspace, {});
+    await driver.stop(workspace);
+
+    const error = await rejectionOf(driver.stop(workspace));
+
+    expect(error.message).toBe("cannot stop workspace because it is 'Stopped'");
+  });
+
+  it("parses DevPod's JSON log lines with their time and level", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(provider);
+    const { lines, onLog } = collectLogs();
+
+    await driver.up(workspace, {}, { onLog });
+
+    expect(lines.find((line) => line.level === "error")?.text).toMatch(/^npm warn deprecated/);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: "info",
+        text: "Successfully started devcontainer for workspace ws-1",
+      }),
+    );
+    for (const line of lines) expect(Number.isNaN(Date.parse(line.time))).toBe(false);
+  });
+});
+
+describe("a large build", () => {
+  it("delivers 100,000 build lines to onLog, in order", async () => {
+    const driver = driverWith({ FAKE_DEVPOD_UP_LINES: "100000" });
+    await driver.ensureProvider(provider);
+    const texts: string[] = [];
+
+    await driver.up(workspace, {}, { onLog: (line) => texts.push(line.text) });
+
+    const build = texts.filter((text) => text.startsWith("#"));
+    expect(build).toHaveLength(100_000);
+    expect(
+      build.every(
+        (text, index) => text === `#${index + 1} [${index + 1}/100000] RUN build step ${index + 1}`,
+      ),
+    ).toBe(true);
+  });
+});

@@ -1,0 +1,153 @@
+import { type Database, users } from "@cluster-code/db";
+import { inArray, sql } from "drizzle-orm";
+import { IDENTITY_PAGE_SIZE, type IdentityClient } from "./identity-client.js";
+import type { IdentityUserRecord } from "./identity-schemas.js";
+import { type NewUser, toUserRow, type User } from "./users.js";
+
+/**
+ * What a sync did, one count per user: `deactivated` counts users this run soft-deleted (new ones
+ * the identity service already calls inactive included); a restored user counts as `updated`.
+ */
+export interface UserSyncSummary {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  deactivated: number;
+}
+
+export interface UserSyncResult extends UserSyncSummary {
+  pages: number;
+}
+
+export interface UserSyncProgress {
+  page: number;
+  lastPage: number;
+  /** Users applied so far. */
+  users: number;
+}
+
+export interface UserSyncOptions {
+  onProgress?: (progress: UserSyncProgress) => void;
+}
+
+/** The columns the identity service owns; anything else in the row is this service's. */
+const mirroredColumns = [
+  "email",
+  "username",
+  "fullName",
+  "firstName",
+  "lastName",
+  "avatar",
+  "organizationId",
+  "isActive",
+  "deletedAt",
+] as const satisfies readonly (keyof NewUser)[];
+
+/**
+ * Upserts one page of identity users by id, in one transaction. Inactive users are soft-deleted;
+ * an active user that was soft-deleted is restored. Rows that already match are not written, so a
+ * repeated sync changes nothing (not even `updated_at`).
+ */
+export async function applyIdentityUsers(
+  db: Database,
+  identities: IdentityUserRecord[],
+): Promise<UserSyncSummary> {
+  const summary: UserSyncSummary = { inserted: 0, updated: 0, unchanged: 0, deactivated: 0 };
+  // The same id twice in one upsert is an error in Postgres; the later record wins.
+  const byId = new Map(identities.map((identity) => [identity.id, identity]));
+  if (!byId.size) return summary;
+  await db.transaction(async (tx) => {
+    const existing = await tx
+      .select()
+      .from(users)
+      .where(inArray(users.id, [...byId.keys()]));
+    const current = new Map(existing.map((row) => [row.id, row]));
+    const now = new Date();
+    const toWrite: NewUser[] = [];
+    for (const identity of byId.values()) {
+      const row = current.get(identity.id);
+      const desired = { ...toUserRow(identity), deletedAt: desiredDeletedAt(identity, row, now) };
+      const outcome = !row
+        ? identity.isActive
+          ? "inserted"
+          : "deactivated"
+        : sameMirroredValues(row, desired)
+          ? "unchanged"
+          : !identity.isActive && !row.deletedAt
+            ? "deactivated"
+            : "updated";
+      summary[outcome]++;
+      if (outcome !== "unchanged") toWrite.push(desired);
+    }
+    if (!toWrite.length) return;
+    await tx.insert(users).values(toWrite).onConflictDoUpdate({ target: users.id, set: takeIncoming() });
+  });
+  return summary;
+}
+
+/** Inactive users keep the time they were first soft-deleted; active ones are never deleted. */
+function desiredDeletedAt(identity: IdentityUserRecord, row: User | undefined, now: Date): Date | null {
+  if (identity.isActive) return null;
+  return row?.deletedAt ?? now;
+}
+
+function sameMirroredValues(row: User, desired: NewUser): boolean {
+  return mirroredColumns.every((key) =>
+    key === "deletedAt"
+      ? row.deletedAt?.getTime() === desired.deletedAt?.getTime()
+      : row[key] === desired[key],
+  );
+}
+
+/** `set` for the upsert: each mirrored column takes the incoming (`excluded`) value. */
+function takeIncoming() {
+  const set: Record<string, unknown> = { updatedAt: new Date() };
+  for (const key of mirroredColumns) set[key] = sql.raw(`excluded."${users[key].name}"`);
+  return set;
+}
+
+/** Pages through the identity service, applying each page in its own transaction. */
+export async function syncUsersFromIdentity(
+  db: Database,
+  client: IdentityClient,
+  { onProgress }: UserSyncOptions = {},
+): Promise<UserSyncResult> {
+  const result: UserSyncResult = { inserted: 0, updated: 0, unchanged: 0, deactivated: 0, pages: 0 };
+  let lastPage = 1;
+  for (let page = 1; page <= lastPage; page++) {
+    const reply = await client.fetchUsersPage(page);
+    lastPage = reply.lastPage;
+    if (!reply.users.length) break;
+    addTo(result, await applyIdentityUsers(db, reply.users));
+    result.pages = page;
+    onProgress?.({ page, lastPage, users: usersIn(result) });
+  }
+  return result;
+}
+
+/** Applies already-parsed users (a sync file) in pages of the identity service's page size. */
+export async function syncUsersFromRecords(
+  db: Database,
+  identities: IdentityUserRecord[],
+  { onProgress }: UserSyncOptions = {},
+): Promise<UserSyncResult> {
+  const result: UserSyncResult = { inserted: 0, updated: 0, unchanged: 0, deactivated: 0, pages: 0 };
+  const lastPage = Math.ceil(identities.length / IDENTITY_PAGE_SIZE);
+  for (let page = 1; page <= lastPage; page++) {
+    const chunk = identities.slice((page - 1) * IDENTITY_PAGE_SIZE, page * IDENTITY_PAGE_SIZE);
+    addTo(result, await applyIdentityUsers(db, chunk));
+    result.pages = page;
+    onProgress?.({ page, lastPage, users: usersIn(result) });
+  }
+  return result;
+}
+
+function addTo(total: UserSyncSummary, page: UserSyncSummary): void {
+  total.inserted += page.inserted;
+  total.updated += page.updated;
+  total.unchanged += page.unchanged;
+  total.deactivated += page.deactivated;
+}
+
+const usersIn = (summary: UserSyncSummary) =>
+  summary.inserted + summary.updated + summary.unchanged + summary.deactivated;
