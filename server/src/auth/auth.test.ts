@@ -27,9 +27,9 @@ async function callMe(authorization?: string) {
 }
 
 const unsigned = (payload: object) =>
-  [{ alg: "none", typ: "JWT" }, payload]
+  `${[{ alg: "none", typ: "JWT" }, payload]
     .map((part) => Buffer.from(JSON.stringify(part)).toString("base64url"))
-    .join(".") + ".";
+    .join(".")}.`;
 
 describe("main tokens on the HTTP API", () => {
   it("accepts a valid main token and creates the user from its claims", async () => {

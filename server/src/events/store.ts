@@ -33,14 +33,12 @@ export function appendStatusEvent(
   owner: EventOwner,
   data: Omit<WorkspaceStatusData, "workspace_id">,
 ) {
-  return db
-    .insert(workspaceEvents)
-    .values(
-      row(owner, "workspace_status", statusChannel(owner.workspaceId), {
-        workspace_id: owner.workspaceId,
-        ...data,
-      }),
-    );
+  return db.insert(workspaceEvents).values(
+    row(owner, "workspace_status", statusChannel(owner.workspaceId), {
+      workspace_id: owner.workspaceId,
+      ...data,
+    }),
+  );
 }
 
 export function appendCreatedEvent(
@@ -48,14 +46,12 @@ export function appendCreatedEvent(
   owner: EventOwner,
   workspace: WorkspaceCreatedData["workspace"],
 ) {
-  return db
-    .insert(workspaceEvents)
-    .values(
-      row(owner, "workspace_created", statusChannel(owner.workspaceId), {
-        workspace_id: owner.workspaceId,
-        workspace,
-      }),
-    );
+  return db.insert(workspaceEvents).values(
+    row(owner, "workspace_created", statusChannel(owner.workspaceId), {
+      workspace_id: owner.workspaceId,
+      workspace,
+    }),
+  );
 }
 
 export function appendDeletedEvent(db: Executor, owner: EventOwner) {
@@ -71,16 +67,14 @@ export function appendLogEvents(
   owner: EventOwner,
   lines: Omit<WorkspaceLogData, "workspace_id">[],
 ) {
-  return db
-    .insert(workspaceEvents)
-    .values(
-      lines.map((line) =>
-        row(owner, "workspace_log", logsChannel(owner.workspaceId), {
-          workspace_id: owner.workspaceId,
-          ...line,
-        }),
-      ),
-    );
+  return db.insert(workspaceEvents).values(
+    lines.map((line) =>
+      row(owner, "workspace_log", logsChannel(owner.workspaceId), {
+        workspace_id: owner.workspaceId,
+        ...line,
+      }),
+    ),
+  );
 }
 
 /** A stored row as the envelope clients receive. */

@@ -127,7 +127,7 @@ export function createWorker(deps: WorkerDeps) {
     } catch (error) {
       return { state: "failed", status: "failed", message: (error as Error).message };
     }
-    if (operation.cancelRequestedAt) return canceledOutcome(operation, workspace, devpod);
+    if (operation.cancelRequestedAt) return canceledOutcome(operation, devpod);
     if (workspace.status === "pending") await markStarting(workspace, operation.id);
 
     const sink = createLogSink(db, ownerOf(workspace), operation.id, deps.notifyEvents);
@@ -141,16 +141,12 @@ export function createWorker(deps: WorkerDeps) {
       };
     } catch (error) {
       await sink.close().catch(() => {});
-      if (signal.aborted) return canceledOutcome(operation, workspace, devpod);
+      if (signal.aborted) return canceledOutcome(operation, devpod);
       return { state: "failed", status: "failed", message: (error as Error).message };
     }
   }
 
-  async function canceledOutcome(
-    operation: OperationRow,
-    workspace: WorkspaceRow,
-    devpod: DevpodWorkspace,
-  ): Promise<Outcome> {
+  async function canceledOutcome(operation: OperationRow, devpod: DevpodWorkspace): Promise<Outcome> {
     const [current] = await db
       .select({ error: workspaceOperations.error })
       .from(workspaceOperations)
