@@ -122,7 +122,7 @@ async function applyIdentityEvent(
     }
   }
   const changed = await softDeleteUser(deps.db, userId);
-  deps.onUserDeactivated(userId);
+
   return changed ? "deactivated" : "unchanged";
 }
 
