@@ -1,10 +1,12 @@
 import { type DbHandle, migrateUp } from "@cluster-code/db";
 import type { Logger } from "pino";
-import type { Bus } from "./bus/index.js";
+import type { Bus, Subscription } from "./bus/index.js";
 import type { Config } from "./config/index.js";
 import { createHttpApp } from "./http/server.js";
 import { createWorker, type Worker } from "./operations/worker.js";
 import { createServices, type Services } from "./services.js";
+import { createIdentityClient } from "./users/identity-client.js";
+import { startIdentityEventConsumer } from "./users/identity-events.js";
 
 export interface RunningProcess {
   /** The API's port, when this process serves the API. */
@@ -36,15 +38,26 @@ export async function startProcess(
   const services = await createServices(config, log, options);
   let http: ReturnType<typeof createHttpApp> | undefined;
   let worker: Worker | undefined;
+  const subscriptions: Subscription[] = [];
+  const stopAll = async () => {
+    await http?.close();
+    await worker?.stop();
+    for (const subscription of subscriptions.splice(0)) await subscription.close();
+    await services.relay.stop();
+    await services.close();
+  };
   try {
     const applied = await migrateUp(services.dbHandle);
     if (applied.length) log.info({ applied }, "migrations applied");
+    // Every process relays the outbox; a lock lets one publish at a time.
+    services.relay.start();
     if (options.worker) {
       worker = createWorker(services);
       await worker.start();
     }
     let port: number | undefined;
     if (options.api) {
+      subscriptions.push(...(await startApiSubscriptions(services)));
       http = createHttpApp(services);
       ({ port } = await http.listen(config.http.port, config.http.host));
       log.info(
@@ -56,16 +69,49 @@ export async function startProcess(
       port,
       services,
       worker,
-      async stop() {
-        await http?.close();
-        await worker?.stop();
-        await services.close();
-      },
+      stop: stopAll,
     };
   } catch (error) {
-    await http?.close();
-    await worker?.stop();
-    await services.close();
+    await stopAll();
     throw error;
   }
+}
+
+/**
+ * What an api process listens to: live events for its subscriptions, the identity service's user
+ * events, and the broadcast that closes a deactivated user's connections wherever they are open.
+ */
+async function startApiSubscriptions(services: Services): Promise<Subscription[]> {
+  const { bus, hub, config, connections } = services;
+  const identity =
+    config.identity.apiUrl && config.identity.masterToken
+      ? createIdentityClient({ apiUrl: config.identity.apiUrl, masterToken: config.identity.masterToken })
+      : undefined;
+  return [
+    await bus.subscribeEvents((event) => hub.receive(event), {
+      onGap: () => hub.gap(),
+      onReady: () => hub.ready(),
+    }),
+    await bus.onControl((message) => {
+      if (message.type === "user-deactivated") connections.closeUser(message.userId, "user deactivated");
+    }),
+    await startIdentityEventConsumer(
+      {
+        db: services.db,
+        bus,
+        identity,
+        log: services.log,
+        onUserDeactivated: (userId) => {
+          bus.publishControl({ type: "user-deactivated", userId }).catch((error: unknown) => {
+            services.log.warn(
+              { err: error, userId },
+              "could not broadcast a deactivation; closing local connections",
+            );
+            connections.closeUser(userId, "user deactivated");
+          });
+        },
+      },
+      { queuePrefix: config.bus.identityQueuePrefix },
+    ),
+  ];
 }

@@ -4,6 +4,9 @@ import { type Authenticator, createAuthenticator } from "./auth/authenticator.js
 import { type Bus, createBus } from "./bus/index.js";
 import type { Config } from "./config/index.js";
 import { createDevpodDriver, type DevpodDriver } from "./devpod/driver.js";
+import { type ConnectionRegistry, createConnectionRegistry } from "./events/connections.js";
+import { createEventHub, type EventHub } from "./events/hub.js";
+import { createOutboxRelay, type OutboxRelay } from "./events/relay.js";
 import { createSecretBox, type SecretBox } from "./secrets/secret-box.js";
 
 /** A dependency `/readyz` checks. */
@@ -22,6 +25,11 @@ export interface Services {
   driver: DevpodDriver;
   auth: Authenticator;
   secrets: SecretBox;
+  /** Publishes `workspace_events` rows to the bus (the outbox relay). */
+  relay: OutboxRelay;
+  /** Routes live events to this process's subscriptions. */
+  hub: EventHub;
+  connections: ConnectionRegistry;
   readiness: ReadinessCheck[];
   /** Called after events were written, so they are published without waiting for the next poll. */
   notifyEvents(): void;
@@ -53,7 +61,7 @@ export async function createServices(
       { exchange: config.bus.exchange, operationsQueue: config.bus.operationsQueue },
       log,
     ));
-  const notifyListeners = new Set<() => void>();
+  const relay = createOutboxRelay({ db: handle.db, bus, log });
   return {
     config,
     log,
@@ -69,13 +77,14 @@ export async function createServices(
     }),
     auth: createAuthenticator(handle.db, config),
     secrets: createSecretBox(config.encryptionKeys),
+    relay,
+    hub: createEventHub(),
+    connections: createConnectionRegistry(config.ws.maxConnectionsPerUser),
     readiness: [
       { name: "database", check: () => handle.ping() },
       { name: "bus", check: () => bus.check() },
     ],
-    notifyEvents: () => {
-      for (const listener of notifyListeners) listener();
-    },
+    notifyEvents: () => relay.kick(),
     close: async () => {
       if (!overrides.bus) await bus.close();
       if (!overrides.dbHandle) await handle.close();

@@ -111,19 +111,33 @@ export async function createAmqpBus(url: string, names: BusNames, log: Logger): 
         channel.publish(names.exchange, event.routingKey, Buffer.from(event.body), {
           persistent: true,
           contentType: "application/json",
+          headers: event.userId === undefined ? undefined : { "x-user-id": event.userId },
         });
       }
       await channel.waitForConfirms();
     },
 
-    subscribeEvents: (handler, onReady) =>
-      register(async (next) => {
+    async subscribeEvents(handler, hooks) {
+      const onDisconnect = () => hooks?.onGap?.();
+      connection.on("disconnect", onDisconnect);
+      const subscription = await register(async (next) => {
         const stop = await bindExclusiveQueue(next, names.exchange, "workspace.#", (message) =>
-          handler({ routingKey: message.fields.routingKey, body: message.content.toString() }),
+          handler({
+            routingKey: message.fields.routingKey,
+            body: message.content.toString(),
+            userId: Number(message.properties.headers?.["x-user-id"]) || undefined,
+          }),
         );
-        onReady?.();
+        hooks?.onReady?.();
         return stop;
-      }),
+      });
+      return {
+        async close() {
+          connection.off("disconnect", onDisconnect);
+          await subscription.close();
+        },
+      };
+    },
 
     consumeDurable: (queue, routingKey, handler) =>
       register(async (next) => {

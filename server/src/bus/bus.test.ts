@@ -55,7 +55,9 @@ describe.each(implementations)("the %s bus", (kind, url) => {
       const controls: number[][] = [[], []];
       const events: string[][] = [[], []];
       for (const i of [0, 1]) {
-        await bus.onControl((message) => controls[i]?.push(message.operationId));
+        await bus.onControl((message) =>
+          controls[i]?.push(message.type === "cancel-operation" ? message.operationId : -1),
+        );
         await bus.subscribeEvents((event) => events[i]?.push(`${event.routingKey} ${event.body}`));
       }
       await bus.publishControl({ type: "cancel-operation", operationId: 9 });

@@ -3,17 +3,28 @@ export interface OperationJob {
   operationId: number;
 }
 
-/** Broadcast to every worker: the one running this operation stops DevPod. */
-export interface CancelOperation {
-  type: "cancel-operation";
-  operationId: number;
-}
+/** Broadcast to every process. */
+export type ControlMessage =
+  /** The worker running this operation stops DevPod. */
+  | { type: "cancel-operation"; operationId: number }
+  /** Every api process closes this user's open connections. */
+  | { type: "user-deactivated"; userId: number };
 
 /** What travels on the events exchange: the envelope clients receive, plus its routing key. */
 export interface BusEvent {
   routingKey: string;
   /** The serialised envelope, so fan-out never re-encodes it. */
   body: string;
+  /** The event's owner, carried in a header: `events.mine` routes on it. */
+  userId?: number;
+}
+
+/** How a live event subscription tells its owner about delivery it cannot vouch for. */
+export interface EventStreamHooks {
+  /** The live stream is (re)established: events from now on arrive; anything before may need a replay. */
+  onReady?(): void;
+  /** The live stream broke: events may be missed until the next `onReady`. */
+  onGap?(): void;
 }
 
 export interface Subscription {
@@ -33,12 +44,12 @@ export interface Bus {
     handler: (job: OperationJob) => Promise<void>,
     concurrency: number,
   ): Promise<Subscription>;
-  publishControl(message: CancelOperation): Promise<void>;
-  onControl(handler: (message: CancelOperation) => void): Promise<Subscription>;
+  publishControl(message: ControlMessage): Promise<void>;
+  onControl(handler: (message: ControlMessage) => void): Promise<Subscription>;
   /** Resolves once the broker confirmed every event (publisher confirms). */
   publishEvents(events: BusEvent[]): Promise<void>;
-  /** Every event published by any process; `onReady` runs after each (re)bind, so callers can replay gaps. */
-  subscribeEvents(handler: (event: BusEvent) => void, onReady?: () => void): Promise<Subscription>;
+  /** Every event published by any process, with hooks around breaks so callers can replay gaps. */
+  subscribeEvents(handler: (event: BusEvent) => void, hooks?: EventStreamHooks): Promise<Subscription>;
   /** Consumes a durable queue bound to `routingKey` on the exchange (identity events); failures dead-letter. */
   consumeDurable(
     queue: string,
@@ -55,5 +66,9 @@ export interface BusNames {
   /** The durable queue of operation jobs. */
   operationsQueue: string;
 }
+
+/** The durable queues of the identity service's user events, `<prefix>.on.auth.user.<kind>`. */
+export const identityQueueNames = (prefix: string) =>
+  (["created", "updated", "deleted"] as const).map((kind) => `${prefix}.on.auth.user.${kind}`);
 
 export const CONTROL_ROUTING_KEY = "control.operation.cancel";

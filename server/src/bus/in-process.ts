@@ -1,4 +1,4 @@
-import type { Bus, BusEvent, CancelOperation, OperationJob, Subscription } from "./bus.js";
+import type { Bus, BusEvent, ControlMessage, OperationJob, Subscription } from "./bus.js";
 
 /**
  * The bus for a single process (no `AMQP_URL`): the same contract as RabbitMQ, delivered through
@@ -7,7 +7,7 @@ import type { Bus, BusEvent, CancelOperation, OperationJob, Subscription } from 
 export function createInProcessBus(): Bus {
   const jobs: OperationJob[] = [];
   const jobConsumers = new Set<{ take(): void }>();
-  const controlHandlers = new Set<(message: CancelOperation) => void>();
+  const controlHandlers = new Set<(message: ControlMessage) => void>();
   const eventHandlers = new Set<(event: BusEvent) => void>();
   const durable = new Map<string, { routingKey: string; handler: (body: string) => Promise<void> }>();
 
@@ -60,9 +60,9 @@ export function createInProcessBus(): Bus {
         }
       }
     },
-    async subscribeEvents(handler, onReady) {
+    async subscribeEvents(handler, hooks) {
       eventHandlers.add(handler);
-      onReady?.();
+      hooks?.onReady?.();
       return subscription(() => eventHandlers.delete(handler));
     },
     async consumeDurable(queue, routingKey, handler) {

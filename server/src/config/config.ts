@@ -41,6 +41,7 @@ export const envSchema = z.object({
   AMQP_URL: optionalText,
   EVENTS_EXCHANGE: z.string().min(1).default("apps.clusterix-code-v1"),
   OPERATIONS_QUEUE: z.string().min(1).default("clusterix-code-v1.operations"),
+  IDENTITY_QUEUE_PREFIX: z.string().min(1).default("clusterix-code-v1"),
   AUTH_JWKS_URL: optionalText.pipe(z.url().optional()),
   AUTH_JWKS_ALGORITHMS: list,
   AUTH_MAIN_TOKEN_SECRET: optionalText,
@@ -52,6 +53,8 @@ export const envSchema = z.object({
   SHORT_TOKEN_TTL: duration("10m"),
   ENCRYPTION_KEYS: optionalText,
   ALLOWED_ORIGINS: list,
+  WS_MAX_CONNECTIONS_PER_USER: positiveInt(20),
+  WS_MAX_BUFFERED_BYTES: positiveInt(1024 * 1024),
   DEVPOD_BIN: z.string().default("devpod"),
   DEVPOD_HOME_ROOT: optionalText,
   WORKER_CONCURRENCY: positiveInt(4),
@@ -77,8 +80,9 @@ export interface EncryptionKey {
 export interface Config {
   env: Env["NODE_ENV"];
   http: { port: number; host: string; allowedOrigins: string[] };
+  ws: { maxConnectionsPerUser: number; maxBufferedBytes: number };
   database: { url: string | undefined; dataDir: string };
-  bus: { url: string | undefined; exchange: string; operationsQueue: string };
+  bus: { url: string | undefined; exchange: string; operationsQueue: string; identityQueuePrefix: string };
   auth: {
     jwksUrl: string | undefined;
     jwksAlgorithms: string[];
@@ -127,8 +131,17 @@ export function buildConfig(env: Env): Config {
   return {
     env: env.NODE_ENV,
     http: { port: env.PORT, host: env.HOST, allowedOrigins: env.ALLOWED_ORIGINS },
+    ws: {
+      maxConnectionsPerUser: env.WS_MAX_CONNECTIONS_PER_USER,
+      maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
+    },
     database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR },
-    bus: { url: env.AMQP_URL, exchange: env.EVENTS_EXCHANGE, operationsQueue: env.OPERATIONS_QUEUE },
+    bus: {
+      url: env.AMQP_URL,
+      exchange: env.EVENTS_EXCHANGE,
+      operationsQueue: env.OPERATIONS_QUEUE,
+      identityQueuePrefix: env.IDENTITY_QUEUE_PREFIX,
+    },
     auth: {
       jwksUrl: env.AUTH_JWKS_URL,
       jwksAlgorithms: env.AUTH_JWKS_ALGORITHMS.length ? env.AUTH_JWKS_ALGORITHMS : ["RS256", "ES256"],

@@ -1,4 +1,5 @@
-import { type Executor, workspaceEvents } from "@cluster-code/db";
+import { type Transaction, workspaceEvents } from "@cluster-code/db";
+import { sql } from "drizzle-orm";
 import {
   logsChannel,
   statusChannel,
@@ -18,6 +19,20 @@ export interface EventOwner {
 
 type Row = typeof workspaceEvents.$inferInsert;
 
+/** Any fixed 64-bit number; this one spells "ccevents". */
+const EVENT_ORDER_LOCK = 0x63636576656e7473n;
+
+/**
+ * Event ids come from a sequence when rows are inserted, but transactions commit in their own
+ * order, so without care a reader could see id 11 before id 10 exists. Taking this transaction
+ * lock before inserting makes event-writing transactions commit in id order; the outbox relay and
+ * every replay can then trust "after id N" to mean exactly the events not yet seen.
+ */
+async function insertInOrder(tx: Transaction, rows: Row[]): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${EVENT_ORDER_LOCK.toString()}::bigint)`);
+  await tx.insert(workspaceEvents).values(rows);
+}
+
 const row = (owner: EventOwner, eventType: Row["eventType"], channel: string, data: object): Row => ({
   workspaceId: owner.workspaceId,
   userId: owner.userId,
@@ -29,51 +44,38 @@ const row = (owner: EventOwner, eventType: Row["eventType"], channel: string, da
 
 /** Status events are written in the transaction that changes the status. */
 export function appendStatusEvent(
-  db: Executor,
+  tx: Transaction,
   owner: EventOwner,
   data: Omit<WorkspaceStatusData, "workspace_id">,
 ) {
-  return db.insert(workspaceEvents).values(
-    row(owner, "workspace_status", statusChannel(owner.workspaceId), {
-      workspace_id: owner.workspaceId,
-      ...data,
-    }),
-  );
+  const payload: WorkspaceStatusData = { workspace_id: owner.workspaceId, ...data };
+  return insertInOrder(tx, [row(owner, "workspace_status", statusChannel(owner.workspaceId), payload)]);
 }
 
 export function appendCreatedEvent(
-  db: Executor,
+  tx: Transaction,
   owner: EventOwner,
   workspace: WorkspaceCreatedData["workspace"],
 ) {
-  return db.insert(workspaceEvents).values(
-    row(owner, "workspace_created", statusChannel(owner.workspaceId), {
-      workspace_id: owner.workspaceId,
-      workspace,
-    }),
-  );
+  const payload: WorkspaceCreatedData = { workspace_id: owner.workspaceId, workspace };
+  return insertInOrder(tx, [row(owner, "workspace_created", statusChannel(owner.workspaceId), payload)]);
 }
 
-export function appendDeletedEvent(db: Executor, owner: EventOwner) {
-  const data: WorkspaceDeletedData = { workspace_id: owner.workspaceId };
-  return db
-    .insert(workspaceEvents)
-    .values(row(owner, "workspace_deleted", statusChannel(owner.workspaceId), data));
+export function appendDeletedEvent(tx: Transaction, owner: EventOwner) {
+  const payload: WorkspaceDeletedData = { workspace_id: owner.workspaceId };
+  return insertInOrder(tx, [row(owner, "workspace_deleted", statusChannel(owner.workspaceId), payload)]);
 }
 
 /** Log lines arrive in batches; one multi-row insert keeps them in order and cheap. */
 export function appendLogEvents(
-  db: Executor,
+  tx: Transaction,
   owner: EventOwner,
   lines: Omit<WorkspaceLogData, "workspace_id">[],
 ) {
-  return db.insert(workspaceEvents).values(
-    lines.map((line) =>
-      row(owner, "workspace_log", logsChannel(owner.workspaceId), {
-        workspace_id: owner.workspaceId,
-        ...line,
-      }),
-    ),
+  const channel = logsChannel(owner.workspaceId);
+  return insertInOrder(
+    tx,
+    lines.map((line) => row(owner, "workspace_log", channel, { workspace_id: owner.workspaceId, ...line })),
   );
 }
 

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
+import { AppError } from "../errors.js";
+import { createLegacyWebSocketServer } from "../events/legacy-ws.js";
 import type { Services } from "../services.js";
 import { attachTrpcWebSocket, createTrpcHttpHandler } from "../trpc/adapters.js";
 import { sendHealth, sendReadiness } from "./health.js";
@@ -23,6 +25,7 @@ export function createHttpApp(services: Services): HttpApp {
   const trpcHttp = createTrpcHttpHandler(services);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES });
   const trpcWs = attachTrpcWebSocket(services, wss);
+  const legacyWs = createLegacyWebSocketServer(services);
 
   const route = async (req: IncomingMessage, res: ServerResponse, path: string) => {
     if (path === "/healthz" && req.method === "GET") return sendHealth(res);
@@ -58,10 +61,20 @@ export function createHttpApp(services: Services): HttpApp {
 
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = pathOf(req);
-    if (path !== "/trpc") return refuseUpgrade(socket, 404, "Not Found");
+    if (path !== "/trpc" && path !== "/ws") return refuseUpgrade(socket, 404, "Not Found");
     if (!isOriginAllowed(req, services.config.http.allowedOrigins))
       return refuseUpgrade(socket, 403, "Forbidden");
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    if (path === "/trpc")
+      return wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    // The legacy endpoint authenticates before upgrading: a bad token never gets a socket.
+    const token = new URL(req.url ?? "/", "http://localhost").searchParams.get("token");
+    services.auth.fromShortToken(token).then(
+      (principal) => legacyWs.accept(req, socket, head, principal),
+      (error: unknown) => {
+        const status = error instanceof AppError && error.code === "USER_INACTIVE" ? 403 : 401;
+        refuseUpgrade(socket, status, status === 403 ? "Forbidden" : "Unauthorized");
+      },
+    );
   });
 
   return {
@@ -80,6 +93,7 @@ export function createHttpApp(services: Services): HttpApp {
       server.closeIdleConnections();
       for (const client of wss.clients) client.close(1012, "server restarting");
       wss.close();
+      legacyWs.close();
       await closed;
     },
   };

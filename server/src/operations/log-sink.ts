@@ -26,7 +26,7 @@ export function createLogSink(db: Database, owner: EventOwner, operationId: numb
       try {
         for (let i = 0; i < batch.length; i += MAX_BATCH) {
           const lines = batch.slice(i, i + MAX_BATCH).map((line) => ({ operation_id: operationId, ...line }));
-          await appendLogEvents(db, owner, lines);
+          await db.transaction((tx) => appendLogEvents(tx, owner, lines));
         }
         onWritten();
       } catch (error) {

@@ -327,7 +327,9 @@ export function createWorker(deps: WorkerDeps) {
     async start() {
       subscriptions.push(
         await bus.consumeOperations((job) => runOperation(job.operationId), config.worker.concurrency),
-        await bus.onControl((message) => running.get(message.operationId)?.controller.abort()),
+        await bus.onControl((message) => {
+          if (message.type === "cancel-operation") running.get(message.operationId)?.controller.abort();
+        }),
       );
       sweepTimer = setInterval(() => {
         sweeping ??= sweep().finally(() => {

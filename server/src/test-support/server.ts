@@ -4,10 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTestDatabase, type TestDatabase } from "@cluster-code/db/testing";
-import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
+import { createTRPCClient, createWSClient, httpLink, TRPCClientError, wsLink } from "@trpc/client";
 import amqplib from "amqplib";
 import { SignJWT } from "jose";
+import WebSocket from "ws";
 import { type RunningProcess, startProcess } from "../app.js";
+import { identityQueueNames } from "../bus/index.js";
 import { buildConfig, type Config, parseEnv } from "../config/index.js";
 import { createLogger } from "../logger.js";
 import type { AppRouter } from "../trpc/router.js";
@@ -34,6 +36,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
       AMQP_URL: process.env.AMQP_URL ?? "",
       EVENTS_EXCHANGE: `cc-test-${suffix}`,
       OPERATIONS_QUEUE: `cc-test-${suffix}.operations`,
+      IDENTITY_QUEUE_PREFIX: `cc-test-${suffix}`,
       DEVPOD_BIN: FAKE_DEVPOD,
       DEVPOD_HOME_ROOT: mkdtempSync(join(tmpdir(), "cc-devpod-")),
       OPERATION_LEASE: "3s",
@@ -164,6 +167,10 @@ export async function deleteBusNames(config: Config): Promise<void> {
     const channel = await connection.createChannel();
     channel.on("error", () => {});
     await channel.deleteQueue(config.bus.operationsQueue);
+    for (const queue of identityQueueNames(config.bus.identityQueuePrefix)) {
+      await channel.deleteQueue(queue);
+      await channel.deleteQueue(`${queue}.dead`);
+    }
     await channel.deleteExchange(config.bus.exchange);
     await channel.close();
   } catch {
@@ -171,4 +178,22 @@ export async function deleteBusNames(config: Config): Promise<void> {
   } finally {
     await connection.close();
   }
+}
+
+/** A short token for `user`, as a frontend would get one before opening a WebSocket. */
+export async function shortTokenFor(app: TestServer, user: TestUser): Promise<string> {
+  const client = await clientFor(app, user);
+  return (await client.auth.createShortToken.mutate()).token;
+}
+
+/** A typed tRPC client over the WebSocket, opened with a short token. */
+export async function wsClientFor(app: TestServer, user: TestUser) {
+  const token = await shortTokenFor(app, user);
+  const wsClient = createWSClient({
+    url: `${app.wsUrl}/trpc`,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    connectionParams: { token },
+  });
+  const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient })] });
+  return { client, close: () => wsClient.close() };
 }

@@ -44,12 +44,13 @@ export function attachTrpcWebSocket(services: Services, wss: WebSocketServer) {
     wss,
     router: appRouter,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
-    createContext: async ({ req, info }): Promise<Context> => {
+    createContext: async ({ req, res, info }): Promise<Context> => {
       const requestId = requestIdOf(req as IncomingMessage);
       const token = info.connectionParams?.token;
       let principal: Principal;
       try {
         principal = await services.auth.fromShortToken(token);
+        services.connections.add(principal.userId, res);
       } catch (error) {
         if (error instanceof AppError) {
           throw new TRPCError({ code: error.trpcCode, message: error.message, cause: error });
@@ -62,6 +63,7 @@ export function attachTrpcWebSocket(services: Services, wss: WebSocketServer) {
         transport: "ws",
         log: services.log.child({ requestId, userId: principal.userId }),
         authenticate: async () => principal,
+        socket: res,
       };
     },
   });

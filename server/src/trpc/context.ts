@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { WebSocket } from "ws";
 import type { Principal } from "../auth/principal.js";
 import type { Services } from "../services.js";
 
@@ -9,4 +10,6 @@ export interface Context {
   requestId: string;
   transport: "http" | "ws";
   authenticate(): Promise<Principal>;
+  /** The WebSocket this call arrived on, if any (to watch its send buffer). */
+  socket?: WebSocket;
 }

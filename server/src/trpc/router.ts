@@ -1,4 +1,5 @@
 import { authRouter } from "../auth/router.js";
+import { eventsRouter } from "../events/router.js";
 import { gitTokenRouter } from "../git-tokens/router.js";
 import { machineConfigRouter } from "../machine-configs/router.js";
 import { providerRouter } from "../providers/router.js";
@@ -13,6 +14,7 @@ export const appRouter = router({
   repository: repositoryRouter,
   gitToken: gitTokenRouter,
   workspace: workspaceRouter,
+  events: eventsRouter,
 });
 
 export type AppRouter = typeof appRouter;

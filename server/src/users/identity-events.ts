@@ -35,7 +35,7 @@ const ZIdentityEventBody = z.looseObject({
     z.number().int().positive(),
     z
       .string()
-      .regex(/^[1-9]\d{0,15}$/)
+      .regex(/^[1-9]\d{0,14}$/)
       .transform(Number),
   ]),
 });
@@ -122,7 +122,7 @@ async function applyIdentityEvent(
     }
   }
   const changed = await softDeleteUser(deps.db, userId);
-
+  deps.onUserDeactivated(userId);
   return changed ? "deactivated" : "unchanged";
 }
 
