@@ -1,12 +1,13 @@
 import { defineConfig } from "vitest/config";
+import { roots, shared, testTimeouts } from "./vitest.shared.js";
 
 export default defineConfig({
-  resolve: { conditions: ["@cluster-code/source"] },
-  ssr: { resolve: { conditions: ["@cluster-code/source"] } },
+  ...shared,
   test: {
-    include: ["{db,server,cli,client-sdk}/src/**/*.test.ts", "test/**/*.test.ts"],
+    include: roots.map((root) => `${root}/*.test.ts`),
+    // Files that restart shared services run alone, afterwards: see vitest.serial.config.ts.
+    exclude: ["**/node_modules/**", "**/*.serial.test.ts"],
     pool: "forks",
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    ...testTimeouts,
   },
 });
