@@ -7,6 +7,7 @@ import { createDevpodDriver, type DevpodDriver } from "./devpod/driver.js";
 import { type ConnectionRegistry, createConnectionRegistry } from "./events/connections.js";
 import { createEventHub, type EventHub } from "./events/hub.js";
 import { createOutboxRelay, type OutboxRelay } from "./events/relay.js";
+import { createMetrics, type Metrics } from "./metrics/metrics.js";
 import { createSecretBox, type SecretBox } from "./secrets/secret-box.js";
 
 /** A dependency `/readyz` checks. */
@@ -30,6 +31,7 @@ export interface Services {
   /** Routes live events to this process's subscriptions. */
   hub: EventHub;
   connections: ConnectionRegistry;
+  metrics: Metrics;
   readiness: ReadinessCheck[];
   /** Called after events were written, so they are published without waiting for the next poll. */
   notifyEvents(): void;
@@ -61,7 +63,8 @@ export async function createServices(
       { exchange: config.bus.exchange, operationsQueue: config.bus.operationsQueue },
       log,
     ));
-  const relay = createOutboxRelay({ db: handle.db, bus, log });
+  const metrics = createMetrics();
+  const relay = createOutboxRelay({ db: handle.db, bus, log, metrics });
   return {
     config,
     log,
@@ -74,12 +77,18 @@ export async function createServices(
       timeoutUpMs: config.devpod.timeoutUpMs,
       timeoutOtherMs: config.devpod.timeoutOtherMs,
       killGraceMs: config.devpod.killGraceMs,
+      onCommandFinished: ({ command, exitCode, outcome, seconds }) =>
+        metrics.devpodDuration.observe(
+          { command, exit_code: exitCode === null ? outcome : String(exitCode) },
+          seconds,
+        ),
     }),
     auth: createAuthenticator(handle.db, config),
     secrets: createSecretBox(config.encryptionKeys),
     relay,
-    hub: createEventHub(),
+    hub: createEventHub((delivered) => metrics.eventsFannedOut.inc(delivered)),
     connections: createConnectionRegistry(config.ws.maxConnectionsPerUser),
+    metrics,
     readiness: [
       { name: "database", check: () => handle.ping() },
       { name: "bus", check: () => bus.check() },

@@ -74,6 +74,7 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
     const redact = createRedactor(invocation.secrets);
     let lastFatal: string | null = null;
     let lastError: string | null = null;
+    const started = performance.now();
     const outcome = await runProcess({
       bin: config.bin,
       args,
@@ -89,6 +90,12 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
         if (line.level === "error") lastError = line.text;
         hooks?.onLog?.(line);
       },
+    });
+    config.onCommandFinished?.({
+      command,
+      exitCode: outcome.exitCode,
+      outcome: outcome.canceled ? "canceled" : outcome.timedOut ? "timed_out" : "exited",
+      seconds: (performance.now() - started) / 1000,
     });
     if (outcome.canceled) {
       throw new DevpodError(`devpod ${command} was canceled`, { exitCode: outcome.exitCode, canceled: true });

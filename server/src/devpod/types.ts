@@ -45,4 +45,11 @@ export interface DevpodDriverConfig {
   killGraceMs: number;
   /** The environment DevPod runs with (default: process.env); DEVPOD_HOME is always set per provider. */
   env?: Record<string, string | undefined>;
+  /** Told about every finished command, for metrics. */
+  onCommandFinished?(finished: {
+    command: string;
+    exitCode: number | null;
+    outcome: "exited" | "canceled" | "timed_out";
+    seconds: number;
+  }): void;
 }

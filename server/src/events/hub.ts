@@ -27,7 +27,7 @@ const ROUTING_KEY = /^workspace\.(\d+)\.\w+$/;
  * Routes the events this process receives from the bus to the subscriptions that want them, by
  * workspace and by owner. Empty entries are removed so subscribe/unsubscribe cycles leave nothing.
  */
-export function createEventHub() {
+export function createEventHub(onDelivered: (count: number) => void = () => {}) {
   const byWorkspace = new Map<number, Set<HubListener>>();
   const byUser = new Map<number, Set<HubListener>>();
   let stale = false;
@@ -59,10 +59,18 @@ export function createEventHub() {
         envelope,
         body: event.body,
       };
-      for (const listener of byWorkspace.get(hubEvent.workspaceId) ?? []) listener.deliver(hubEvent);
-      if (hubEvent.userId !== undefined) {
-        for (const listener of byUser.get(hubEvent.userId) ?? []) listener.deliver(hubEvent);
+      let delivered = 0;
+      for (const listener of byWorkspace.get(hubEvent.workspaceId) ?? []) {
+        listener.deliver(hubEvent);
+        delivered++;
       }
+      if (hubEvent.userId !== undefined) {
+        for (const listener of byUser.get(hubEvent.userId) ?? []) {
+          listener.deliver(hubEvent);
+          delivered++;
+        }
+      }
+      if (delivered) onDelivered(delivered);
     },
 
     listen(filter: HubFilter, listener: HubListener): () => void {

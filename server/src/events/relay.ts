@@ -2,6 +2,7 @@ import { type Database, queryRows, workspaceEvents } from "@cluster-code/db";
 import { asc, inArray, isNull, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Bus, BusEvent } from "../bus/index.js";
+import type { Metrics } from "../metrics/metrics.js";
 import { toEnvelope } from "./store.js";
 import { routingKeyOf } from "./types.js";
 
@@ -27,7 +28,17 @@ export function toBusEvent(row: EventRow): BusEvent {
  * processes may run one: a transaction lock lets one publish at a time, which keeps the order.
  * While the broker is down nothing is marked, and the relay catches up when it returns.
  */
-export function createOutboxRelay({ db, bus, log }: { db: Database; bus: Bus; log: Logger }) {
+export function createOutboxRelay({
+  db,
+  bus,
+  log,
+  metrics,
+}: {
+  db: Database;
+  bus: Bus;
+  log: Logger;
+  metrics: Metrics;
+}) {
   let stopped = false;
   let wake: (() => void) | undefined;
   /** A kick that arrived while a batch was being published: run again at once. */
@@ -58,6 +69,7 @@ export function createOutboxRelay({ db, bus, log }: { db: Database; bus: Bus; lo
             rows.map((r) => r.id),
           ),
         );
+      metrics.eventsPublished.inc(rows.length);
       return rows.length;
     });
   }

@@ -1,5 +1,6 @@
 import { type Database, workspaceEvents } from "@cluster-code/db";
 import { and, asc, eq, gt, max } from "drizzle-orm";
+import type { Metrics } from "../metrics/metrics.js";
 import type { EventHub, HubEvent, HubFilter, HubListener } from "./hub.js";
 import { toEnvelope } from "./store.js";
 import type { WorkspaceEvent } from "./types.js";
@@ -82,7 +83,7 @@ async function latestEventId(db: Database, filter: HubFilter): Promise<number> {
  * breaks (broker lost) it waits, then replays the gap from the table before going on.
  */
 export async function* streamEvents(
-  deps: { db: Database; hub: EventHub },
+  deps: { db: Database; hub: EventHub; metrics?: Metrics },
   options: StreamOptions,
 ): AsyncGenerator<{ id: number; envelope: WorkspaceEvent; body?: string }> {
   const { db, hub } = deps;
@@ -104,7 +105,9 @@ export async function* streamEvents(
           const rows = await replayEventsAfter(db, filter, cursor);
           for (const row of rows) {
             cursor = row.id;
-            if (authorize(row)) yield { id: row.id, envelope: toEnvelope(row) };
+            if (!authorize(row)) continue;
+            deps.metrics?.eventsReplayed.inc();
+            yield { id: row.id, envelope: toEnvelope(row) };
           }
           if (rows.length < REPLAY_PAGE || signal.aborted) break;
         }

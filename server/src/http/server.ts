@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { AppError } from "../errors.js";
 import { createLegacyWebSocketServer } from "../events/legacy-ws.js";
+import { routeLabel, sendMetrics } from "../metrics/http.js";
 import type { Services } from "../services.js";
 import { attachTrpcWebSocket, createTrpcHttpHandler } from "../trpc/adapters.js";
 import { sendHealth, sendReadiness } from "./health.js";
@@ -31,6 +32,7 @@ export function createHttpApp(services: Services): HttpApp {
     if (path === "/healthz" && req.method === "GET") return sendHealth(res);
     if (path === "/readyz" && req.method === "GET") return sendReadiness(res, services.readiness);
     if (path === "/api/v1/auth" && req.method === "POST") return handleLegacyAuth(req, res, services);
+    if (path === "/metrics" && req.method === "GET") return sendMetrics(res, services);
     if (path === "/trpc" || path.startsWith("/trpc/")) return trpcHttp(req, res);
     sendJson(res, 404, { error: `No route for ${req.method} ${path}` });
   };
@@ -41,14 +43,11 @@ export function createHttpApp(services: Services): HttpApp {
     const path = pathOf(req);
     res.setHeader("x-request-id", requestId);
     res.on("finish", () => {
+      const ms = performance.now() - started;
+      const labels = { route: routeLabel(path), method: req.method ?? "", status: String(res.statusCode) };
+      services.metrics.httpDuration.observe(labels, ms / 1000);
       services.log.info(
-        {
-          requestId,
-          method: req.method,
-          path,
-          status: res.statusCode,
-          ms: Math.round(performance.now() - started),
-        },
+        { requestId, method: req.method, path, status: res.statusCode, ms: Math.round(ms) },
         "request",
       );
     });

@@ -14,6 +14,7 @@ import type { Config } from "../config/index.js";
 import type { DevpodDriver } from "../devpod/driver.js";
 import type { DevpodState, DevpodWorkspace } from "../devpod/types.js";
 import { appendDeletedEvent, appendStatusEvent } from "../events/store.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { SecretBox } from "../secrets/secret-box.js";
 import { goalStatus } from "../workspaces/status.js";
 import { workspaceUrl } from "../workspaces/views.js";
@@ -31,6 +32,7 @@ export interface WorkerDeps {
   secrets: SecretBox;
   config: Config;
   log: Logger;
+  metrics: Metrics;
   /** Called after events were written, so the outbox relay publishes them without waiting. */
   notifyEvents(): void;
 }
@@ -207,6 +209,12 @@ export function createWorker(deps: WorkerDeps) {
           ),
         )
         .returning();
+      if (closed) {
+        const labels = { kind: operation.kind, outcome: outcome.state };
+        deps.metrics.operations.inc(labels);
+        const started = closed.startedAt ?? closed.createdAt;
+        deps.metrics.operationDuration.observe(labels, (Date.now() - started.getTime()) / 1000);
+      }
       if (!closed || !outcome.status) return;
       const [workspace] = await tx
         .select()

@@ -1,0 +1,1 @@
+export { appCodeOf, createClusterCodeClient, } from "./client.js";
