@@ -1,9 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { AppError } from "../errors.js";
+import { AppError, asUnavailable } from "../errors.js";
 import type { Services } from "../services.js";
 import { sendJson } from "./json.js";
 
-const statusOf: Partial<Record<AppError["code"], number>> = { UNAUTHENTICATED: 401, USER_INACTIVE: 403 };
+const statusOf: Partial<Record<AppError["code"], number>> = {
+  UNAUTHENTICATED: 401,
+  USER_INACTIVE: 403,
+  UNAVAILABLE: 503,
+};
 
 /**
  * `POST /api/v1/auth`, kept for existing clients: trades a main token for a short token. The token

@@ -1,6 +1,6 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, ZodRealError } from "zod";
-import { type AppCode, AppError } from "../errors.js";
+import { type AppCode, AppError, asUnavailable } from "../errors.js";
 import type { Context } from "./context.js";
 
 const t = initTRPC.context<Context>().create({
@@ -37,6 +37,8 @@ const mapErrors = t.middleware(async ({ ctx, next, path }) => {
   if (!result.ok) {
     const error = result.error;
     if (error.cause instanceof AppError) throw toTRPCError(error.cause);
+    const unavailable = asUnavailable(error.cause);
+    if (unavailable) throw toTRPCError(unavailable);
     if (error.code === "INTERNAL_SERVER_ERROR") {
       ctx.log.error({ err: error.cause ?? error, path }, "procedure failed");
     }
