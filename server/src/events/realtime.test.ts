@@ -1,8 +1,8 @@
 import { workspaceEvents } from "@cluster-code/db";
 import { asc, eq } from "drizzle-orm";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { type Catalog, seedCatalog, waitForStatus } from "../test-support/lifecycle.js";
+import { type Catalog, seedCatalog, useFakeDevpodKnobs, waitForStatus } from "../test-support/lifecycle.js";
 import {
   clientFor,
   shortTokenFor,
@@ -25,16 +25,7 @@ beforeAll(async () => {
 });
 afterAll(() => app.stop());
 
-const knobs: string[] = [];
-function setKnobs(values: Record<string, string>) {
-  for (const [key, value] of Object.entries(values)) {
-    process.env[key] = value;
-    knobs.push(key);
-  }
-}
-afterEach(() => {
-  for (const key of knobs.splice(0)) delete process.env[key];
-});
+const setKnobs = useFakeDevpodKnobs();
 
 const createWorkspace = (client: TestClient, title: string) =>
   client.workspace.create.mutate({

@@ -1,17 +1,12 @@
-import { rmSync } from "node:fs";
 import { auditLog, providers, queryRows, repositories, users, workspaces } from "@cluster-code/db";
-import { createTestDatabase } from "@cluster-code/db/testing";
 import { and, count, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startProcess } from "../app.js";
-import { createLogger } from "../logger.js";
 import {
   clientFor,
-  deleteBusNames,
+  startTestServer,
   type TestClient,
   type TestServer,
   type TestUser,
-  testConfig,
   trpcError,
 } from "../test-support/server.js";
 import { createProvider, operatorActor, providerOptionsForDevpod } from "./service.js";
@@ -31,7 +26,10 @@ let asAdmin2: TestClient;
 let asUser2: TestClient;
 
 beforeAll(async () => {
-  app = await startServerCapturingLogs();
+  app = await startTestServer(
+    { LOG_LEVEL: "trace" },
+    { onLogLine: (line: string) => void logLines.push(line) },
+  );
   [asAdmin1, asUser1, asAdmin2, asUser2] = await Promise.all([
     clientFor(app, admin1),
     clientFor(app, user1),
@@ -40,27 +38,6 @@ beforeAll(async () => {
   ]);
 });
 afterAll(() => app?.stop());
-
-/** `startTestServer`, with every log line (at trace level) captured in `logLines`. */
-async function startServerCapturingLogs(): Promise<TestServer> {
-  const config = testConfig({ LOG_LEVEL: "trace" });
-  const db = await createTestDatabase();
-  const logger = createLogger("trace", { write: (line: string) => void logLines.push(line) });
-  const server = await startProcess(config, logger, { api: true, worker: false, dbHandle: db.handle });
-  return {
-    url: `http://127.0.0.1:${server.port}`,
-    wsUrl: `ws://127.0.0.1:${server.port}`,
-    config,
-    db,
-    server,
-    async stop() {
-      await server.stop();
-      await db.drop();
-      await deleteBusNames(config);
-      rmSync(config.devpod.homeRoot, { recursive: true, force: true });
-    },
-  };
-}
 
 const db = () => app.db.handle.db;
 const providerCount = async () => (await db().select({ n: count() }).from(providers))[0]?.n;

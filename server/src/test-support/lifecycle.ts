@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { WorkspaceStatus } from "@cluster-code/db";
+import { afterEach } from "vitest";
 import { importMachineConfigs, parseMachineConfigFile } from "../machine-configs/import.js";
 import { clientFor, type TestClient, type TestServer, type TestUser } from "./server.js";
 
@@ -88,4 +89,21 @@ export function invocations(app: TestServer, providerName: string): Invocation[]
     .split("\n")
     .filter(Boolean)
     .map((line) => JSON.parse(line) as Invocation);
+}
+
+/**
+ * The fake devpod's knobs travel in the environment the worker spawns it with: `setKnobs` sets
+ * them for the current test, and they are cleared after it.
+ */
+export function useFakeDevpodKnobs(): (values: Record<string, string>) => void {
+  const set: string[] = [];
+  afterEach(() => {
+    for (const key of set.splice(0)) delete process.env[key];
+  });
+  return (values) => {
+    for (const [key, value] of Object.entries(values)) {
+      process.env[key] = value;
+      set.push(key);
+    }
+  };
 }

@@ -64,11 +64,16 @@ export interface TestServer {
 /** The real server on a random port, over this test file's own database. */
 export async function startTestServer(
   overrides: Record<string, string> = {},
-  options: { worker?: boolean } = {},
+  options: {
+    worker?: boolean;
+    /** Receives every log line (set `LOG_LEVEL` in `overrides` to choose how many). */
+    onLogLine?: (line: string) => void;
+  } = {},
 ): Promise<TestServer> {
   const config = testConfig(overrides);
   const db = await createTestDatabase();
-  const server = await startProcess(config, createLogger(config.logLevel), {
+  const destination = options.onLogLine ? { write: options.onLogLine } : undefined;
+  const server = await startProcess(config, createLogger(config.logLevel, destination), {
     api: true,
     worker: options.worker ?? false,
     dbHandle: db.handle,

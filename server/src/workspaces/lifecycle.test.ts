@@ -1,12 +1,13 @@
 import { workspaceEvents, workspaceOperations } from "@cluster-code/db";
 import { asc, eq } from "drizzle-orm";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Catalog,
   GIT_TOKEN,
   invocations,
   PROVIDER_SECRET,
   seedCatalog,
+  useFakeDevpodKnobs,
   userWithToken,
   waitForStatus,
 } from "../test-support/lifecycle.js";
@@ -27,17 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => app.stop());
 
-/** The fake devpod's knobs travel in the environment the worker spawns it with. */
-const knobs: string[] = [];
-function setKnobs(values: Record<string, string>) {
-  for (const [key, value] of Object.entries(values)) {
-    process.env[key] = value;
-    knobs.push(key);
-  }
-}
-afterEach(() => {
-  for (const key of knobs.splice(0)) delete process.env[key];
-});
+const setKnobs = useFakeDevpodKnobs();
 
 const create = (title: string) =>
   user.workspace.create.mutate({
