@@ -41,7 +41,12 @@ try {
   const token = await cli("token:mint", "--user", "1", "--org", "1", "--admin");
   say("▶ minted a development main token for user 1 (an administrator of organization 1)");
 
-  const client = createClusterCodeClient({ url, getMainToken: () => token, WebSocket });
+  const client = createClusterCodeClient({
+    url,
+    getMainToken: () => token,
+    // Node 20 has no global WebSocket: `ws` stands in.
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+  });
   const { api } = client;
   const [machine] = (await api.machineConfig.list.query({ q: "t3.medium" })).items;
   const provider = await api.provider.create.mutate({ name: "docker", title: "Local Docker", source: "docker" });
