@@ -1,5 +1,5 @@
 # One image for every process of the service: `serve` (the default), `worker`, `migrate:up`, and the
-# other operator commands. Build: `docker build -t cluster-code .` (see README, "Docker").
+# other operator commands. Build: `docker build -t cluster-code .` (see README, "Running it for real").
 #
 # With DevPod inside (the worker needs it), name a release binary and its SHA-256:
 #   docker build \

@@ -1,5 +1,13 @@
-import { cpSync, lstatSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync } from "node:fs";
-import { copyFileSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
 import { basename, dirname, join, posix, relative } from "node:path";
 
 /**
@@ -27,7 +35,11 @@ export function parseDockerfile(text: string): Stage[] {
     const instruction = { keyword: word.toUpperCase(), flags, args };
     if (instruction.keyword === "FROM") {
       const [base = "", as, name] = args.split(/\s+/);
-      stages.push({ name: as?.toUpperCase() === "AS" && name ? name : String(stages.length), base, instructions: [] });
+      stages.push({
+        name: as?.toUpperCase() === "AS" && name ? name : String(stages.length),
+        base,
+        instructions: [],
+      });
     } else {
       // Instructions before the first FROM (global ARGs) belong to no stage.
       stages.at(-1)?.instructions.push(instruction);
@@ -92,7 +104,9 @@ export interface ModelSources {
 export function modelStage(stages: Stage[], name: string, sources: ModelSources): StageModel {
   const stage = stages.find((s) => s.name === name);
   if (!stage) throw new Error(`no stage named ${name}`);
-  const parent = stages.some((s) => s.name === stage.base) ? modelStage(stages, stage.base, sources) : undefined;
+  const parent = stages.some((s) => s.name === stage.base)
+    ? modelStage(stages, stage.base, sources)
+    : undefined;
   const model: StageModel = {
     files: new Map(parent?.files),
     workdir: parent?.workdir ?? "/",
