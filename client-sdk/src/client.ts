@@ -7,7 +7,11 @@ import {
   TRPCClientError,
   type WebSocketClientOptions,
 } from "@trpc/client";
-import { type ConnectionState, type ConnectionStateListener, createSubscriptionConnection } from "./connection.js";
+import {
+  type ConnectionState,
+  type ConnectionStateListener,
+  createSubscriptionConnection,
+} from "./connection.js";
 import { dispatchWorkspaceEvent, type WorkspaceEvent, type WorkspaceEventHandlers } from "./events.js";
 import type { AppCode, AppRouter } from "./router.js";
 

@@ -22,6 +22,15 @@ export interface SubscriptionConnectionOptions {
   retryDelayMs?: WebSocketClientOptions["retryDelayMs"];
 }
 
+export interface SubscriptionConnection {
+  /** The link that sends subscriptions over the WebSocket. */
+  link: TRPCLink<AppRouter>;
+  readonly state: ConnectionState;
+  onStateChange(listener: ConnectionStateListener): () => void;
+  /** Closes the socket and ends every subscription. */
+  close(): Promise<void>;
+}
+
 /** How long the socket stays open once the last subscription ends, in case another follows. */
 const IDLE_CLOSE_MS = 5_000;
 
@@ -33,7 +42,7 @@ const stateNames = { idle: "closed", connecting: "connecting", pending: "open" }
  * subscriptions need one, and on a lost socket reconnects and resubscribes each subscription with
  * the id of the last event it delivered, so the server resumes right after it.
  */
-export function createSubscriptionConnection(options: SubscriptionConnectionOptions) {
+export function createSubscriptionConnection(options: SubscriptionConnectionOptions): SubscriptionConnection {
   let client: TRPCWebSocketClient | undefined;
   let state: ConnectionState = "closed";
   let error: Error | null = null;
@@ -46,6 +55,7 @@ export function createSubscriptionConnection(options: SubscriptionConnectionOpti
       WebSocket: options.WebSocket,
       retryDelayMs: options.retryDelayMs,
       lazy: { enabled: true, closeMs: IDLE_CLOSE_MS },
+      // tRPC calls this for every socket it opens, reconnects included: each gets a fresh token.
       connectionParams: async () => ({ token: await options.fetchShortToken() }),
     });
     client.connectionState.subscribe({
@@ -74,15 +84,11 @@ export function createSubscriptionConnection(options: SubscriptionConnectionOpti
     get state() {
       return state;
     },
-    get error() {
-      return error;
-    },
-    onStateChange(listener: ConnectionStateListener): () => void {
+    onStateChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    /** Closes the socket and ends every subscription. */
-    async close(): Promise<void> {
+    async close() {
       await client?.close();
     },
   };

@@ -1,1 +1,0 @@
-export { appCodeOf, createClusterCodeClient, } from "./client.js";
