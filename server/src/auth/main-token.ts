@@ -2,13 +2,17 @@ import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { z } from "zod";
 import type { Config } from "../config/index.js";
 import { AppError } from "../errors.js";
+import { ZStorableString } from "../text.js";
 import { SHORT_TOKEN_PURPOSE } from "./short-token.js";
 import { describeTokenError } from "./token-errors.js";
 
 /** Longer than any real JWT; refusing early keeps hostile input off the crypto path. */
 export const MAX_TOKEN_LENGTH = 8192;
 
-const numericId = z.union([z.number(), z.string().regex(/^\d+$/)]).transform(Number);
+/** A bigint id as the identity service sends it: a safe positive integer, or its digits. */
+const numericId = z
+  .union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d{0,14}$/)])
+  .transform(Number);
 const flag = z
   .union([z.boolean(), z.number(), z.string()])
   .transform((v) => v === true || v === 1 || v === "1" || v === "true");
@@ -22,9 +26,9 @@ export const mainTokenClaimsSchema = z.object({
   roles: z.array(z.string()).default([]),
   user: z.object({
     id: numericId,
-    name: z.string().nullish(),
-    email: z.string().nullish(),
-    username: z.string().nullish(),
+    name: ZStorableString.nullish(),
+    email: ZStorableString.nullish(),
+    username: ZStorableString.nullish(),
     organization_id: numericId.nullish(),
     is_active: flag.default(true),
   }),

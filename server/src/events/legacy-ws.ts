@@ -44,6 +44,9 @@ export function createLegacyWebSocketServer(services: Services) {
   function serve(socket: WebSocket, principal: Principal): void {
     const channels = new Map<string, () => void>();
     const send = (message: object) => socket.send(JSON.stringify(message));
+    // Protocol errors (an oversized or non-UTF-8 frame) close the socket; unheard, they would
+    // end the process.
+    socket.on("error", () => {});
     (socket as WebSocket & { alive?: boolean }).alive = true;
     socket.on("pong", () => {
       (socket as WebSocket & { alive?: boolean }).alive = true;
@@ -68,12 +71,17 @@ export function createLegacyWebSocketServer(services: Services) {
       if (channels.size >= MAX_CHANNELS)
         return send({ type: "error", error: `At most ${MAX_CHANNELS} channels`, channel });
       const workspaceId = Number(channel.split("_")[1]);
+      // Claimed before the lookup, so a repeated subscribe in the meantime is not a second one.
+      channels.set(channel, () => {});
       try {
         await getWorkspace(services.db, principal, workspaceId);
       } catch {
+        channels.delete(channel);
         return send({ type: "error", error: "Workspace not found", channel });
       }
       if (socket.readyState !== socket.OPEN) return;
+      // Unsubscribed while the lookup ran: this subscribe ends there too.
+      if (!channels.has(channel)) return send({ type: "unsubscribed", channel });
       const listener: HubListener = {
         deliver(event: HubEvent) {
           if (event.envelope.channel !== channel) return;
@@ -97,6 +105,7 @@ export function createLegacyWebSocketServer(services: Services) {
     /** Finishes an upgrade already authenticated by the caller. */
     accept(req: IncomingMessage, socket: import("node:stream").Duplex, head: Buffer, principal: Principal) {
       wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.on("error", () => {});
         try {
           services.connections.add(principal.userId, ws);
         } catch (error) {

@@ -1,4 +1,5 @@
-import { tracked } from "@trpc/server";
+import { TRPCError, tracked } from "@trpc/server";
+import type { WebSocket } from "ws";
 import { z } from "zod";
 import type { Principal } from "../auth/principal.js";
 import type { Context } from "../trpc/context.js";
@@ -50,23 +51,39 @@ function canSee(principal: Principal, eventUserId: number | undefined, ownerId: 
   return ownerId === principal.userId || principal.isAdmin;
 }
 
+/** One socket may hold this many subscriptions at once; each costs a hub listener and a buffer. */
+const MAX_SUBSCRIPTIONS_PER_SOCKET = 100;
+const subscriptionsPerSocket = new WeakMap<WebSocket, number>();
+
 /** Streams events as tracked items, cutting off a socket whose unsent data passed the bound. */
 async function* trackedEvents(
   ctx: Context,
   signal: AbortSignal | undefined,
   options: Omit<StreamOptions, "signal">,
 ) {
+  const socket = ctx.socket;
+  if (socket) {
+    const open = subscriptionsPerSocket.get(socket) ?? 0;
+    if (open >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
+      throw new TRPCError({
+        code: "TOO_MANY_REQUESTS",
+        message: `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per connection`,
+      });
+    }
+    subscriptionsPerSocket.set(socket, open + 1);
+  }
   const controller = new AbortController();
   signal?.addEventListener("abort", () => controller.abort(), { once: true });
-  for await (const { id, envelope } of streamEvents(ctx.services, {
-    ...options,
-    signal: controller.signal,
-  })) {
-    if (
-      ctx.socket &&
-      ctx.services.connections.cutOffIfSlow(ctx.socket, ctx.services.config.ws.maxBufferedBytes)
-    )
-      return;
-    yield tracked(String(id), envelope as WorkspaceEvent);
+  try {
+    for await (const { id, envelope } of streamEvents(ctx.services, {
+      ...options,
+      signal: controller.signal,
+    })) {
+      if (socket && ctx.services.connections.cutOffIfSlow(socket, ctx.services.config.ws.maxBufferedBytes))
+        return;
+      yield tracked(String(id), envelope as WorkspaceEvent);
+    }
+  } finally {
+    if (socket) subscriptionsPerSocket.set(socket, (subscriptionsPerSocket.get(socket) ?? 1) - 1);
   }
 }

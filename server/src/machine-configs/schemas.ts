@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZStorableString } from "../text.js";
 
 export const ZMachineConfig = z.object({
   id: z.number(),
@@ -20,18 +21,18 @@ export type MachineConfig = z.infer<typeof ZMachineConfig>;
 
 /** One machine size as an import file carries it (this project's camelCase form). */
 export const ZMachineConfigRecord = z.strictObject({
-  instanceType: z.string().trim().min(1).max(64),
-  category: z.string().default(""),
-  cpuCores: z.number().int().positive(),
-  memoryGb: z.number().positive(),
-  storageType: z.string().default(""),
-  storageSizeGb: z.number().int().min(0).default(0),
-  networkPerformance: z.string().default(""),
-  architecture: z.string().default(""),
-  hypervisor: z.string().default(""),
-  generation: z.string().default(""),
+  instanceType: ZStorableString.trim().min(1).max(64),
+  category: ZStorableString.default(""),
+  cpuCores: z.number().int().positive().max(2_147_483_647),
+  memoryGb: z.number().positive().max(1e9),
+  storageType: ZStorableString.default(""),
+  storageSizeGb: z.number().int().min(0).max(2_147_483_647).default(0),
+  networkPerformance: ZStorableString.default(""),
+  architecture: ZStorableString.default(""),
+  hypervisor: ZStorableString.default(""),
+  generation: ZStorableString.default(""),
   enhancedNetworking: z.boolean().default(false),
-  gpu: z.string().default(""),
-  additionalFeatures: z.string().default(""),
+  gpu: ZStorableString.default(""),
+  additionalFeatures: ZStorableString.default(""),
 });
 export type MachineConfigRecord = z.infer<typeof ZMachineConfigRecord>;

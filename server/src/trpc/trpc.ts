@@ -1,6 +1,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, ZodRealError } from "zod";
 import { type AppCode, AppError, asUnavailable } from "../errors.js";
+import { isStorableText, storableTextMessage } from "../text.js";
 import type { Context } from "./context.js";
 
 const t = initTRPC.context<Context>().create({
@@ -46,46 +47,49 @@ const mapErrors = t.middleware(async ({ ctx, next, path }) => {
   return result;
 });
 
+/** Deeper input than any procedure takes; refused before it can exhaust the stack anywhere. */
+const MAX_INPUT_DEPTH = 32;
+
 /**
- * Postgres text cannot hold U+0000, and a process argument cannot either: refuse it anywhere in
- * the input, as a validation error naming the field, before any schema or query sees it.
+ * Refuses input that could never be stored, anywhere in it, as a validation error naming the
+ * field, before any schema or query sees it: U+0000 and lone surrogates (Postgres text and jsonb
+ * refuse them), and nesting deeper than any procedure takes.
  */
-const refuseNulCharacters = t.middleware(async ({ getRawInput, next }) => {
-  const path = nulPath(await getRawInput());
-  if (path) {
-    const issue = {
-      code: "custom" as const,
-      path,
-      message: "must not contain NUL (U+0000) characters",
-      input: undefined,
-    };
+const refuseUnstorableInput = t.middleware(async ({ getRawInput, next }) => {
+  const problem = findUnstorable(await getRawInput());
+  if (problem) {
+    const issue = { code: "custom" as const, path: problem.path, message: problem.message, input: undefined };
     throw new TRPCError({
       code: "BAD_REQUEST",
-      message: `Invalid input at ${path.join(".")}`,
+      message: `Invalid input at ${problem.path.join(".")}`,
       cause: new ZodRealError([issue]),
     });
   }
   return next();
 });
 
-function nulPath(value: unknown, path: (string | number)[] = []): (string | number)[] | null {
-  if (typeof value === "string") return value.includes("\u0000") ? path : null;
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = nulPath(item, [...path, index]);
-      if (found) return found;
-    }
-  } else if (value && typeof value === "object") {
-    for (const [key, item] of Object.entries(value)) {
-      const found = key.includes("\u0000") ? [...path, key] : nulPath(item, [...path, key]);
-      if (found) return found;
+function findUnstorable(input: unknown): { path: (string | number)[]; message: string } | null {
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: input, path: [] }];
+  while (stack.length) {
+    const { value, path } = stack.pop() as (typeof stack)[number];
+    if (path.length > MAX_INPUT_DEPTH)
+      return { path: path.slice(0, MAX_INPUT_DEPTH), message: "is nested too deeply" };
+    if (typeof value === "string") {
+      if (!isStorableText(value)) return { path, message: storableTextMessage };
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => stack.push({ value: item, path: [...path, index] }));
+    } else if (value && typeof value === "object") {
+      for (const [key, item] of Object.entries(value)) {
+        if (!isStorableText(key)) return { path: [...path, key], message: storableTextMessage };
+        stack.push({ value: item, path: [...path, key] });
+      }
     }
   }
   return null;
 }
 
 export const router = t.router;
-export const publicProcedure = t.procedure.use(mapErrors).use(refuseNulCharacters);
+export const publicProcedure = t.procedure.use(mapErrors).use(refuseUnstorableInput);
 
 /** A signed-in, active user (main token on HTTP, short token on WebSocket). */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {

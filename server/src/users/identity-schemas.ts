@@ -1,12 +1,10 @@
 import { z } from "zod";
 import { AppError } from "../errors.js";
+import { ZStorableString } from "../text.js";
 import type { IdentityUser } from "./users.js";
 
 /** Empty strings from the identity service mean "not set". */
-const text = z
-  .string()
-  .nullish()
-  .transform((v) => (v ? v : null));
+const text = ZStorableString.nullish().transform((v) => (v ? v : null));
 
 /** The identity service sends `is_active` as 0/1; booleans and "0"/"1" are accepted too. */
 const activeFlag = z
@@ -19,11 +17,11 @@ const activeFlag = z
  */
 export const ZIdentityApiUser = z
   .looseObject({
-    id: z.coerce.number().int().positive(),
+    id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER),
     email: text,
     name: text,
     username: text,
-    organization_id: z.coerce.number().int().nullish(),
+    organization_id: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullish(),
     is_active: activeFlag,
     profile: z.looseObject({ f_name: text, l_name: text, avatar: text }).nullish(),
   })
