@@ -39,6 +39,9 @@ function createPostgres(url: string, poolSize = 10): DbHandle {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // An idle client losing its connection (e.g. a Postgres restart) must not crash the process.
   pool.on("error", () => {});
+  // A checked-out client whose connection dies between queries (Postgres restarting) emits
+  // "error" too; the pool only listens on idle ones. The failing query reports it instead.
+  pool.on("connect", (client) => client.on("error", () => {}));
   const db = drizzleNodePg({ client: pool, schema, casing: "snake_case" }) as unknown as Database;
   return {
     db,

@@ -37,6 +37,8 @@ export function createConnectionRegistry(maxPerUser: number) {
 
     /** Registers an open socket; refuses one past the cap. Unregisters itself on close. */
     add(userId: number, socket: WebSocket): void {
+      // A socket that closed while its token was being checked has already fired "close".
+      if (socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED) return;
       let sockets = byUser.get(userId);
       if (!sockets) {
         sockets = new Set();

@@ -135,7 +135,10 @@ export function createWorker(deps: WorkerDeps) {
     const sink = createLogSink(db, ownerOf(workspace), operation.id, deps.notifyEvents);
     try {
       await executeOperation(driver, operation.kind, devpod, { signal, onLog: (line) => sink.write(line) });
-      await sink.close();
+      // Log lines that could not be stored (e.g. Postgres restarting) do not decide the outcome.
+      await sink
+        .close()
+        .catch((error: unknown) => log.warn({ err: error, operationId: operation.id }, "log lines lost"));
       return {
         state: "succeeded",
         status: goalStatus[operation.kind],
