@@ -29,6 +29,7 @@ afterAll(async () => {
 });
 
 const counter = caseCounter("generated CLI import files");
+const unstorable = caseCounter("generated CLI import files holding a value the database refuses");
 
 /** Runs the CLI in this process on a file holding `content` (text as it is, anything else as JSON). */
 async function cliWithFile(command: string, content: unknown, extra: string[] = []) {
@@ -111,13 +112,10 @@ const spoiledMachineFile = fc
   });
 
 /**
- * BUG (machine configs the database refuses): a record the schema accepts but Postgres does not
- * (a U+0000 in any text field, or cpuCores / storageSizeGb of 2^31 or more, past the `integer`
- * column) makes `import-machine-configs` throw the raw DrizzleQueryError out of `runCli` instead
- * of exiting 1 with "record <i>: field <name>". Nothing is written (one transaction), but the CLI
- * crashes with a stack and the SQL. Left out of the generator until fixed; see the it.fails tests.
+ * Records the schema would accept but Postgres would not (a U+0000 in a text field, cpuCores or
+ * storageSizeGb past the `integer` column) are generated on purpose: they once made the CLI throw
+ * the raw DrizzleQueryError instead of exiting 1 (see the regression tests below).
  */
-const MACHINE_IMPORT_CRASHES_ON_DB_REFUSALS = true;
 const INT32_MAX = 2 ** 31 - 1;
 const overflowsInteger = (content: unknown) =>
   Array.isArray(content) &&
@@ -127,19 +125,38 @@ const overflowsInteger = (content: unknown) =>
       return typeof value === "number" && Math.abs(value) > INT32_MAX;
     }),
   );
-const machineFileDatabaseRefuses = (content: unknown) => holdsNul(content) || overflowsInteger(content);
 
-const machineFile = fc
-  .oneof(
-    { weight: 3, arbitrary: validMachineFile },
-    { weight: 5, arbitrary: spoiledMachineFile },
-    { weight: 2, arbitrary: anyJson },
-    { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 60 }).map((text) => `[${text}`) },
+/** A valid file with one record the database would refuse: U+0000 in a text, an int past int32. */
+const unstorableMachineFile = fc
+  .tuple(
+    fc.uniqueArray(camelRecord, { selector: (r) => r.instanceType, minLength: 1, maxLength: 8 }),
+    fc.boolean(),
+    fc.oneof(
+      fc.record({ key: fc.constantFrom("category", "gpu", "architecture"), value: fc.constant("a\u0000b") }),
+      fc.record({
+        key: fc.constantFrom("cpuCores", "storageSizeGb"),
+        value: fc.oneof(fc.constant(2 ** 31), fc.integer({ min: 2 ** 31, max: Number.MAX_SAFE_INTEGER })),
+      }),
+    ),
   )
-  .filter((content) => !(MACHINE_IMPORT_CRASHES_ON_DB_REFUSALS && machineFileDatabaseRefuses(content)));
+  .chain(([records, legacy, { key, value }]) =>
+    fc.nat({ max: records.length - 1 }).map((index) => {
+      const spoiled = records.map((r, i) => (i === index ? { ...r, [key]: value } : r));
+      return legacy ? spoiled.map(toLegacy) : spoiled;
+    }),
+  );
+
+const machineFile = fc.oneof(
+  { weight: 3, arbitrary: validMachineFile },
+  { weight: 5, arbitrary: spoiledMachineFile },
+  { weight: 1, arbitrary: unstorableMachineFile },
+  { weight: 2, arbitrary: anyJson },
+  { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 60 }).map((text) => `[${text}`) },
+);
 
 async function checkMachineImport(content: unknown, dryRun: boolean) {
   counter.add("import-machine-configs");
+  if (holdsNul(content) || overflowsInteger(content)) unstorable.add("import-machine-configs");
   const db = testDb.handle.db;
   const before = await snapshotTables(db, [machineConfigs]);
   const result = await cliWithFile("import-machine-configs", content, dryRun ? ["--dry-run"] : []);
@@ -147,7 +164,7 @@ async function checkMachineImport(content: unknown, dryRun: boolean) {
   if (result.code !== 0 || dryRun) {
     if (result.code !== 0) expect(result.stderr).toMatch(/^error: /);
     expect(await snapshotTables(db, [machineConfigs])).toEqual(before);
-    return;
+    return result;
   }
   expect(result.stdout).toMatch(
     /^Imported \d+ machine config\(s\): \d+ inserted, \d+ updated, \d+ unchanged\n$/,
@@ -157,29 +174,42 @@ async function checkMachineImport(content: unknown, dryRun: boolean) {
     const [row] = await db.select().from(machineConfigs).where(eq(machineConfigs.instanceType, instanceType));
     expect(row?.cpuCores).toBe(record.cpuCores ?? record.CPUCores);
   }
+  return result;
 }
 
 describe("import-machine-configs --file, fuzzed", () => {
   it(
     "applies a good file, refuses a bad one with exit 1 and writes nothing, never throws",
     async () => {
-      await fc.assert(fc.asyncProperty(machineFile, fc.boolean(), checkMachineImport), {
-        numRuns: scaled(100, 5_000),
-        endOnFailure: !CHAOS,
-      });
+      await fc.assert(
+        fc.asyncProperty(machineFile, fc.boolean(), async (content, dryRun) => {
+          await checkMachineImport(content, dryRun);
+        }),
+        {
+          numRuns: scaled(100, 5_000),
+          endOnFailure: !CHAOS,
+        },
+      );
     },
     LONG_TIMEOUT,
   );
 
+  // Regressions: both once threw the raw DrizzleQueryError (SQL and all) out of `runCli`.
   it("refuses a record with a U+0000 character with exit 1, naming the record and field", async () => {
-    await checkMachineImport(
-      [{ instanceType: "nul.large", cpuCores: 1, memoryGb: 1, gpu: "a\u0000b" }],
-      false,
-    );
+    const file = [
+      { instanceType: "ok.large", cpuCores: 1, memoryGb: 1 },
+      { instanceType: "nul.large", cpuCores: 1, memoryGb: 1, gpu: "a\u0000b" },
+    ];
+    const result = await checkMachineImport(file, false);
+    expect(result).toMatchObject({ code: 1, stderr: expect.stringMatching(/record 1: field gpu/) });
   });
 
   it("refuses cpuCores past the integer column (2^31) with exit 1, naming the record and field", async () => {
-    await checkMachineImport([{ InstanceType: "huge.metal", CPUCores: 2 ** 31, MemoryGB: 1 }], false);
+    const result = await checkMachineImport(
+      [{ InstanceType: "huge.metal", CPUCores: 2 ** 31, MemoryGB: 1 }],
+      false,
+    );
+    expect(result).toMatchObject({ code: 1, stderr: expect.stringMatching(/record 0: field CPUCores/) });
   });
 });
 
@@ -227,26 +257,29 @@ const spoiledUserFile = fc
       .map((spoiled) => (wrapped ? { data: spoiled } : spoiled)),
   );
 
-/**
- * BUG (sync-users and U+0000): the identity schemas accept a U+0000 in any text field, Postgres
- * refuses it, and `sync-users` throws the raw DrizzleQueryError out of `runCli`; worse, a file is
- * applied 100 users per transaction, so when the bad user is past the first 100, the users
- * before it are already committed: a failed sync is half-written. Left out of the generator until
- * fixed; see the it.fails tests.
- */
-const SYNC_USERS_CRASHES_ON_NUL = true;
-
-const userFile = fc
-  .oneof(
-    { weight: 3, arbitrary: validUserFile },
-    { weight: 5, arbitrary: spoiledUserFile },
-    { weight: 2, arbitrary: anyJson },
-    { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 60 }).map((t) => `{"data": ${t}`) },
+/** A valid file with one user the database would refuse (U+0000 in a text), on any page. */
+const unstorableUserFile = fc
+  .tuple(
+    identityUsers.filter((records) => records.length > 0),
+    fc.constantFrom("email", "name", "username"),
   )
-  .filter((content) => !(SYNC_USERS_CRASHES_ON_NUL && holdsNul(content)));
+  .chain(([records, key]) =>
+    fc
+      .nat({ max: records.length - 1 })
+      .map((index) => records.map((r, i) => (i === index ? { ...r, [key]: "nul\u0000" } : r))),
+  );
+
+const userFile = fc.oneof(
+  { weight: 3, arbitrary: validUserFile },
+  { weight: 5, arbitrary: spoiledUserFile },
+  { weight: 1, arbitrary: unstorableUserFile },
+  { weight: 2, arbitrary: anyJson },
+  { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 60 }).map((t) => `{"data": ${t}`) },
+);
 
 async function checkUserSync(content: unknown) {
   counter.add("sync-users");
+  if (holdsNul(content)) unstorable.add("sync-users");
   const db = testDb.handle.db;
   const before = await snapshotTables(db, [users]);
   const result = await cliWithFile("sync-users", content);
@@ -254,7 +287,7 @@ async function checkUserSync(content: unknown) {
   if (result.code !== 0) {
     expect(result.stderr).toMatch(/^error: /);
     expect(await snapshotTables(db, [users]), "a refused file changed users").toEqual(before);
-    return;
+    return result;
   }
   expect(result.stdout).toMatch(
     /^Synced \d+ user\(s\) from .*: \d+ inserted, \d+ updated, \d+ unchanged, \d+ deactivated\n$/,
@@ -273,22 +306,31 @@ async function checkUserSync(content: unknown) {
       active,
     });
   }
+  return result;
 }
 
 describe("sync-users --file, fuzzed", () => {
   it(
     "applies a good file, refuses a bad one with exit 1 and writes nothing, never throws",
     async () => {
-      await fc.assert(fc.asyncProperty(userFile, checkUserSync), {
-        numRuns: scaled(60, 5_000),
-        endOnFailure: !CHAOS,
-      });
+      await fc.assert(
+        fc.asyncProperty(userFile, async (content) => {
+          await checkUserSync(content);
+        }),
+        {
+          numRuns: scaled(60, 5_000),
+          endOnFailure: !CHAOS,
+        },
+      );
     },
     LONG_TIMEOUT,
   );
 
+  // Regressions: a U+0000 once threw the raw DrizzleQueryError out of `runCli`, and with the bad
+  // user past the first 100 (each 100 applied in a transaction of their own), after committing them.
   it("refuses a user with a U+0000 character with exit 1, naming the record and field", async () => {
-    await checkUserSync([{ id: 9001, email: "nul\u0000@example.com", is_active: 1 }]);
+    const result = await checkUserSync([{ id: 9001, email: "nul\u0000@example.com", is_active: 1 }]);
+    expect(result).toMatchObject({ code: 1, stderr: expect.stringMatching(/record 0: field email/) });
   });
 
   it("writes nothing when user 121 of 150 is refused (no half-written sync)", async () => {
@@ -298,6 +340,6 @@ describe("sync-users --file, fuzzed", () => {
       is_active: 1,
     }));
     records[120] = { id: 10_121, email: "bad\u0000@example.com", is_active: 1 };
-    await checkUserSync(records);
+    expect(await checkUserSync(records)).toMatchObject({ code: 1 });
   });
 });

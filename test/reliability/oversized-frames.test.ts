@@ -21,7 +21,7 @@ const TEN_MIB = 10 * MiB;
 const USER = { id: 800, organizationId: 1 };
 
 let server: ServerProcess;
-const counter = caseCounter("10 MiB frames");
+const counter = caseCounter("oversized and malformed frames");
 
 beforeAll(async () => {
   server = await startServerProcess();
@@ -68,13 +68,13 @@ async function sendTenMiB(
   return closed;
 }
 
-describe("a 10 MiB frame", () => {
+describe("frames the server refuses by closing the socket", () => {
   it.each([
     ["text", false],
     ["binary", true],
   ])(
-    "on the tRPC WebSocket (%s) is closed with 1009, and the server keeps serving within its memory",
-    async (_kind, binary) => {
+    "a 10 MiB frame on the tRPC WebSocket (%s) is closed with 1009, and the server keeps serving within its memory",
+    async (kind, binary) => {
       const before = await residentBytes(server.pid);
       const token = await shortToken();
       const code = await sendTenMiB(
@@ -84,25 +84,41 @@ describe("a 10 MiB frame", () => {
       );
       expect(code).toBe(1009);
       expect(await stillServing()).toEqual({ health: 200, me: 200 });
-      const growthMiB = ((await residentBytes(server.pid)) - before) / MiB;
+      const after = await residentBytes(server.pid);
+      const growthMiB = (after - before) / MiB;
       console.info(
-        `[reliability] 10 MiB ${_kind} frame on /trpc: closed ${code}, server RSS growth ${growthMiB.toFixed(1)} MiB`,
+        `[reliability] 10 MiB ${kind} frame on /trpc: closed ${code}, server RSS ${(before / MiB).toFixed(0)} -> ${(after / MiB).toFixed(0)} MiB`,
       );
       expect(growthMiB).toBeLessThan(20);
     },
   );
 
-  // BUG (legacy /ws crashes the process): a frame past the legacy endpoint's 4 KiB cap makes `ws`
-  // close the socket with 1009 and emit "error" on the server's socket; `legacy-ws.ts` attaches no
-  // "error" listener, so the EventEmitter throws: an uncaught exception (RangeError "Max payload
-  // size exceeded", code WS_ERR_UNSUPPORTED_MESSAGE_LENGTH) ends the whole api process. Any
-  // holder of a short token can take the server down with one frame. A text frame that is not
-  // UTF-8 does the same (WS_ERR_INVALID_UTF8, close 1007). Repro: open /ws?token=<short token>,
-  // send 5 KB of text. Fix: socket.on("error", ...) in legacy-ws.ts `serve` (and in `accept`).
-  it("on the legacy /ws is closed with 1009, and the server keeps serving", async () => {
+  // Regression: the legacy endpoint attached no "error" listener to its sockets, so a frame past
+  // its 4 KiB cap (or text that is not UTF-8) became an uncaught exception ("Max payload size
+  // exceeded") that ended the whole api process: one frame from any holder of a short token.
+  it("a 10 MiB frame on the legacy /ws is closed with 1009, and the server keeps serving", async () => {
     const token = await shortToken();
+    const before = await residentBytes(server.pid);
     const code = await sendTenMiB(`${server.wsUrl}/ws?token=${encodeURIComponent(token)}`, () => {}, false);
     expect(code).toBe(1009);
+    await sleep(500);
+    expect(await stillServing()).toEqual({ health: 200, me: 200 });
+    const after = await residentBytes(server.pid);
+    console.info(
+      `[reliability] 10 MiB text frame on /ws: closed ${code}, server RSS ${(before / MiB).toFixed(0)} -> ${(after / MiB).toFixed(0)} MiB`,
+    );
+    expect((after - before) / MiB).toBeLessThan(20);
+  });
+
+  it("a text frame that is not UTF-8 on the legacy /ws is closed with 1007, and the server keeps serving", async () => {
+    const token = await shortToken();
+    const socket = new WebSocket(`${server.wsUrl}/ws?token=${encodeURIComponent(token)}`);
+    socket.on("error", () => {});
+    const closed = new Promise<number>((resolve) => socket.once("close", (code) => resolve(code)));
+    await new Promise((resolve) => socket.once("open", resolve));
+    socket.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+    counter.add("non-UTF-8 text frames");
+    expect(await closed).toBe(1007);
     await sleep(500);
     expect(await stillServing()).toEqual({ health: 200, me: 200 });
   });

@@ -146,17 +146,18 @@ describe("a flood of messages from one client", () => {
         { action: "unsubscribe", channel: `workspace_${own.id}_logs` },
         { action: "subscribe", channel: "not a channel" },
       ];
+      // Answers are `{"type": ...}`; the flooder's own workspace events are envelopes `{"id": ...}`.
+      // Counted as they come: scanning every message on each poll would slow the server down too.
+      let answered = 0;
+      legacy.socket.on("message", (data) => {
+        if (String(data).startsWith('{"type":')) answered++;
+      });
+      const answers = () => legacy.messages.filter((m) => m.startsWith('{"type":'));
       try {
         for (let i = 0; i < FLOOD; i++) legacy.socket.send(JSON.stringify(kinds[i % kinds.length]));
         counter.add("legacy flood messages", FLOOD);
         const servedInMs = await normal.proveServed();
-        // Answers are `{"type": ...}`; the flooder's own workspace events are envelopes `{"id": ...}`.
-        const answers = () => legacy.messages.filter((m) => m.startsWith('{"type":'));
-        await until(
-          () => answers().length >= FLOOD,
-          scaled(120_000, 1_200_000),
-          "an answer to every flood message",
-        );
+        await until(() => answered >= FLOOD, scaled(120_000, 1_200_000), "an answer to every flood message");
         const { growthMiB } = memory.stop();
 
         // One answer per message, each as the protocol says.
@@ -183,16 +184,11 @@ describe("a flood of messages from one client", () => {
     LONG_TIMEOUT,
   );
 
-  // BUG (legacy subscribe race): `legacy-ws.ts` checks `channels.has(channel)`, then awaits the
-  // workspace lookup, then `channels.set(channel, hub.listen(...))`. Subscribes sent back-to-back
-  // for one channel all pass the check before the first lookup ends: each adds a hub listener,
-  // and each `set` overwrites the previous unlisten. The socket then gets every event of that
-  // channel once per duplicate, the 100-channel cap can be passed the same way, and on close only
-  // the last listener is removed: the rest stay in the hub for the life of the process (the
-  // 10,000-message flood above leaves ~3,300 behind, and its flooder gets each of its own
-  // workspace's events hundreds of times). Repro: 50 x {"action":"subscribe",
-  // "channel":"workspace_<own id>_status"} without waiting, then close the socket:
-  // hub.size().listeners stays above where it was (10 left behind in our runs).
+  // Regression: `legacy-ws.ts` checked `channels.has(channel)`, awaited the workspace lookup, then
+  // set `channels.set(channel, hub.listen(...))`. Subscribes sent back-to-back for one channel all
+  // passed the check: each added a hub listener and overwrote the previous unlisten, so the socket
+  // got each event once per duplicate, the 100-channel cap could be passed, and on close all but
+  // the last listener stayed in the hub for the life of the process (~3,300 after the flood above).
   it("releases every hub listener of a socket that subscribed to one channel 50 times back-to-back", async () => {
     const user = { id: 705, organizationId: 1 };
     const own = await (await clientFor(app, user)).workspace.create.mutate({
@@ -212,6 +208,45 @@ describe("a flood of messages from one client", () => {
     const afterClose = app.server.services.hub.size().listeners - baseline;
     figures.legacySubscribeRace = {
       subscribes: 50,
+      listenersWhileOpen: whileOpen,
+      listenersLeftAfterClose: afterClose,
+    };
+    expect({ whileOpen, afterClose }).toEqual({ whileOpen: 1, afterClose: 0 });
+  });
+
+  // Regression: the claim above was only checked by name, so an unsubscribe and a new subscribe
+  // during the lookup re-claimed the channel, the first lookup's continuation added a listener,
+  // and the second one's `channels.set` orphaned it. 50 x (subscribe, unsubscribe) and a final
+  // subscribe, without waiting, left 49-50 listeners in the hub after close, and while open each
+  // event of the channel arrived once per orphan. Claims are now per request.
+  it("releases every hub listener of a socket that subscribes and unsubscribes one channel back-to-back", async () => {
+    const user = { id: 706, organizationId: 1 };
+    const own = await (await clientFor(app, user)).workspace.create.mutate({
+      title: "Churned",
+      repositoryId: catalog.repositoryId,
+      providerId: catalog.providerId,
+    });
+    const baseline = app.server.services.hub.size().listeners;
+    const legacy = await openLegacy(user);
+    const channel = `workspace_${own.id}_status`;
+    for (let i = 0; i < 50; i++) {
+      legacy.socket.send(JSON.stringify({ action: "subscribe", channel }));
+      legacy.socket.send(JSON.stringify({ action: "unsubscribe", channel }));
+    }
+    legacy.socket.send(JSON.stringify({ action: "subscribe", channel }));
+    await until(
+      () => legacy.messages.filter((m) => m.startsWith('{"type":')).length >= 101,
+      30_000,
+      "101 answers",
+    );
+    await sleep(200);
+    const whileOpen = app.server.services.hub.size().listeners - baseline;
+    legacy.socket.close();
+    await legacy.closed;
+    await sleep(500);
+    const afterClose = app.server.services.hub.size().listeners - baseline;
+    figures.legacyChurnRace = {
+      pairs: 50,
       listenersWhileOpen: whileOpen,
       listenersLeftAfterClose: afterClose,
     };
@@ -267,11 +302,9 @@ describe("a flood of messages from one client", () => {
     LONG_TIMEOUT,
   );
 
-  // BUG (unbounded subscriptions): one tRPC WebSocket may open any number of subscriptions, each
-  // a live buffer of up to 1000 events and a hub listener: every one of the requests below is
-  // accepted (a single 64 KiB batch frame carries ~1,500 of them). The per-user connection cap
-  // bounds sockets, not what each socket holds. Expected: a per-socket cap like the legacy
-  // endpoint's 100 channels, refusing the rest with an error.
+  // Regression: one tRPC WebSocket could hold any number of subscriptions (each a live buffer of
+  // up to 1000 events and a hub listener; one 64 KiB batch frame carries ~1,500 requests). Now
+  // capped per socket like the legacy endpoint's 100 channels.
   const SUBSCRIPTIONS = scaled(2_000, 10_000);
   it(
     `holds at most 100 subscriptions on one socket that asks for ${SUBSCRIPTIONS}`,
@@ -451,7 +484,13 @@ describe("many slow readers", () => {
           created_at: new Date().toISOString(),
         }),
       });
-      const received = () => healthy.messages.filter((m) => m.includes('"workspace_log"')).length;
+      // Counted, not kept: 100 KB each, they would weigh on the memory measured here.
+      let logEvents = 0;
+      healthy.socket.on("message", (data) => {
+        if (String(data).includes('"workspace_log"')) logEvents++;
+        healthy.messages.length = 0;
+      });
+      const received = () => logEvents;
       // Every workspace gets EVENTS events, as another process's relay would publish them. The
       // publisher waits for the healthy reader every few rounds: on a busy machine this test
       // process is slow to read too, and must not be mistaken for a slow reader itself.

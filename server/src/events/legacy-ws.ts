@@ -72,16 +72,19 @@ export function createLegacyWebSocketServer(services: Services) {
         return send({ type: "error", error: `At most ${MAX_CHANNELS} channels`, channel });
       const workspaceId = Number(channel.split("_")[1]);
       // Claimed before the lookup, so a repeated subscribe in the meantime is not a second one.
-      channels.set(channel, () => {});
+      // The claim is this request's own: an unsubscribe and a new subscribe during the lookup
+      // replace it, and this request then must not add a listener the newer one would orphan.
+      const claim = () => {};
+      channels.set(channel, claim);
       try {
         await getWorkspace(services.db, principal, workspaceId);
       } catch {
-        channels.delete(channel);
+        if (channels.get(channel) === claim) channels.delete(channel);
         return send({ type: "error", error: "Workspace not found", channel });
       }
       if (socket.readyState !== socket.OPEN) return;
       // Unsubscribed while the lookup ran: this subscribe ends there too.
-      if (!channels.has(channel)) return send({ type: "unsubscribed", channel });
+      if (channels.get(channel) !== claim) return send({ type: "unsubscribed", channel });
       const listener: HubListener = {
         deliver(event: HubEvent) {
           if (event.envelope.channel !== channel) return;
