@@ -114,7 +114,7 @@ export const connections: Scenario = {
         ),
         figure({
           scenario: "connections",
-          name: `linearity: heap per connection at ${top} ÷ at ${plan.steps[0]}`,
+          name: `linearity: heap per connection at ${top.toLocaleString("en-US")} ÷ at ${plan.steps[0]?.toLocaleString("en-US")}`,
           unit: "×",
           ours: ours.growth,
           baseline: baseline.growth,

@@ -4,7 +4,7 @@
 //
 // Two phases at each N. Latency: one event at a time, the next once every socket has the last, so
 // each delivery's publish-to-receive time is the cost of fanning out, not of a queue. Throughput:
-// a burst published back to back; deliveries/s = N × events ÷ (last delivery − first publish).
+// a burst published back to back; deliveries/s = deliveries ÷ (last delivery − first publish).
 
 import { fileURLToPath } from "node:url";
 import amqplib from "amqplib";

@@ -108,6 +108,13 @@ export const http: Scenario = {
           ours: mid(ours, "p99"),
           baseline: mid(baseline, "p99"),
         }),
+        figure({
+          scenario,
+          name: "server CPU per request",
+          unit: "µs",
+          ours: mid(ours, "cpuPerRequest"),
+          baseline: mid(baseline, "cpuPerRequest"),
+        }),
       ];
     } finally {
       await cleanup.run();

@@ -4,7 +4,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** How a TypeScript entry point of this repository runs: workspace sources through tsx. */
 export const TS_EXEC_ARGV = ["--conditions=@cluster-code/source", "--import", "tsx"];

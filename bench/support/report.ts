@@ -61,9 +61,15 @@ export const isMeasured = (f: Figure) => Number.isFinite(f.ours) && Number.isFin
 export function formatNumber(value: number): string {
   if (Number.isNaN(value)) return "—";
   if (!Number.isFinite(value)) return value > 0 ? "∞" : "-∞";
+  if (Number.isInteger(value)) return value.toLocaleString("en-US");
   const abs = Math.abs(value);
   const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
   return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** Three significant digits, so a ratio just under a target never prints as the target. */
+function formatRatio(ratio: number): string {
+  return Number.isFinite(ratio) ? Number(ratio.toPrecision(3)).toString() : formatNumber(ratio);
 }
 
 /** A Markdown table: readable in a terminal and pasteable into BENCHMARKS.md as it is. */
@@ -74,7 +80,7 @@ export function renderTable(figures: Figure[]): string {
     `${f.name} (${f.unit})`,
     formatNumber(f.ours),
     formatNumber(f.baseline),
-    formatNumber(f.ratio),
+    formatRatio(f.ratio),
     f.targets.map((t) => t.label).join(", ") || "—",
     f.targets.length ? f.targets.map((t) => (t.met ? "yes" : "**no**")).join(", ") : "—",
   ]);

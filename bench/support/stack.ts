@@ -31,8 +31,6 @@ export interface Stack {
   /** A fresh database of this scenario's own (migrated once the server started), with a small pool. */
   db: DbHandle;
   databaseUrl: string;
-  /** The environment the server runs with (names of this scenario's own on the bus). */
-  env: Record<string, string>;
   config: Config;
   startServer(): Promise<ServerProcess>;
   /** Stops a server still running, drops the database, deletes the bus names and DevPod homes. */
@@ -79,7 +77,6 @@ export async function createStack(name: string, overrides: Record<string, string
   return {
     db: database.handle,
     databaseUrl: database.url,
-    env,
     config,
     async startServer() {
       const server = await startServerProcess(env);
