@@ -19,6 +19,9 @@ export async function createAmqpBus(url: string, names: BusNames, log: Logger): 
   let connected = deferred();
 
   const connection = await amqplib.connect(url, {
+    // Without it Nagle's algorithm holds the tail of each publish burst until the broker's delayed
+    // ACK, which adds up to a confirm wait on every relay batch.
+    noDelay: true,
     recovery: {
       initialDelay: 100,
       maxDelay: 3000,

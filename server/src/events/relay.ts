@@ -1,12 +1,13 @@
 import { type Database, queryRows, workspaceEvents } from "@cluster-code/db";
-import { asc, inArray, isNull, sql } from "drizzle-orm";
+import { asc, isNull, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Bus, BusEvent } from "../bus/index.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { toEnvelope } from "./store.js";
 import { routingKeyOf } from "./types.js";
 
-const BATCH = 500;
+/** Rows per transaction: one confirm wait and one update for each. */
+const BATCH = 2000;
 const POLL_MS = 1000;
 const RETRY_MS = 500;
 /** Any fixed 64-bit number; this one spells "ccrelay!". Held by the one process publishing now. */
@@ -60,15 +61,11 @@ export function createOutboxRelay({
         .limit(BATCH);
       if (!rows.length) return 0;
       await bus.publishEvents(rows.map(toBusEvent));
-      await tx
-        .update(workspaceEvents)
-        .set({ publishedAt: new Date() })
-        .where(
-          inArray(
-            workspaceEvents.id,
-            rows.map((r) => r.id),
-          ),
-        );
+      // One array parameter, not one parameter per row.
+      const ids = `{${rows.map((r) => r.id).join(",")}}`;
+      await tx.execute(
+        sql`update workspace_events set published_at = clock_timestamp() where id = any(${ids}::bigint[])`,
+      );
       metrics.eventsPublished.inc(rows.length);
       return rows.length;
     });
