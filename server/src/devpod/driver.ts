@@ -22,7 +22,12 @@ import {
 import { DevpodError } from "./devpod-error.js";
 import { parseLogLine } from "./log-lines.js";
 import { runProcess } from "./process.js";
-import { providerSetupHash, readProviderSetupMarker, writeProviderSetupMarker } from "./provider-setup.js";
+import {
+  providerSetupHash,
+  readProviderSetupMarker,
+  withProviderSetupLock,
+  writeProviderSetupMarker,
+} from "./provider-setup.js";
 import { createRedactor } from "./redact.js";
 import type { DevpodDriverConfig, DevpodProvider, DevpodState, DevpodWorkspace, RunHooks } from "./types.js";
 
@@ -60,7 +65,8 @@ type Installation = "missing" | "current" | "other-source";
 
 export function createDevpodDriver(config: DevpodDriverConfig) {
   const baseEnv = config.env ?? process.env;
-  // DevPod rewrites config.yaml without a lock: provider setup runs one at a time per home.
+  // DevPod rewrites config.yaml without a lock: provider setup runs one at a time per home, in
+  // this process (a queue) and across processes sharing the home (a lock file).
   const setupQueues = new Map<string, Promise<void>>();
   const appliedSetups = new Map<string, string>();
 
@@ -187,10 +193,11 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
   async function setUpProvider(home: string, provider: DevpodProvider): Promise<void> {
     const hash = providerSetupHash(provider);
     if (appliedSetups.get(home) === hash) return;
-    if ((await readProviderSetupMarker(home)) !== hash) {
+    await withProviderSetupLock(home, async () => {
+      if ((await readProviderSetupMarker(home)) === hash) return;
       await configureHome(provider);
       await writeProviderSetupMarker(home, hash);
-    }
+    });
     appliedSetups.set(home, hash);
   }
 
