@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { type WebSocket, WebSocketServer } from "ws";
+import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import { z } from "zod";
 import type { Principal } from "../auth/principal.js";
 import type { Services } from "../services.js";
@@ -8,6 +8,10 @@ import type { HubEvent, HubListener } from "./hub.js";
 
 const MAX_MESSAGE_BYTES = 4096;
 const MAX_CHANNELS = 100;
+// Messages of one socket are handled one at a time; past this many waiting, the socket stops
+// being read until the queue drains, so a flood is held back by TCP, not by everyone else.
+const PAUSE_AT_QUEUED = 64;
+const RESUME_AT_QUEUED = 16;
 const PING_EVERY_MS = 30_000;
 
 const ZMessage = z.object({
@@ -52,7 +56,26 @@ export function createLegacyWebSocketServer(services: Services) {
       (socket as WebSocket & { alive?: boolean }).alive = true;
     });
 
-    socket.on("message", async (raw) => {
+    // One message at a time per socket: a flooding client costs one workspace lookup at a time,
+    // whatever it sends, and its answers come in the order of its messages.
+    const queued: RawData[] = [];
+    let draining = false;
+    socket.on("message", (raw) => {
+      queued.push(raw);
+      if (queued.length >= PAUSE_AT_QUEUED && !socket.isPaused) socket.pause();
+      if (!draining) void drain();
+    });
+    async function drain(): Promise<void> {
+      draining = true;
+      for (let raw = queued.shift(); raw !== undefined; raw = queued.shift()) {
+        await handle(raw).catch(() => send({ type: "error", error: "Internal error" }));
+        if (queued.length <= RESUME_AT_QUEUED && socket.isPaused && socket.readyState === socket.OPEN)
+          socket.resume();
+      }
+      draining = false;
+    }
+
+    async function handle(raw: RawData): Promise<void> {
       let message: z.infer<typeof ZMessage>;
       try {
         message = ZMessage.parse(JSON.parse(String(raw)));
@@ -96,9 +119,10 @@ export function createLegacyWebSocketServer(services: Services) {
       };
       channels.set(channel, services.hub.listen({ workspaceId }, listener));
       send({ type: "subscribed", channel });
-    });
+    }
 
     socket.once("close", () => {
+      queued.length = 0;
       for (const unlisten of channels.values()) unlisten();
       channels.clear();
     });
