@@ -7,8 +7,13 @@ export interface HubEvent {
   workspaceId: number;
   userId: number | undefined;
   envelope: WorkspaceEvent;
-  /** The envelope exactly as published: sent to legacy sockets without encoding it again. */
+  /** The envelope exactly as published: sent to sockets without encoding it again. */
   body: string;
+  /** This event's tRPC data frame for one frame head, built once for every subscription sharing it. */
+  frameHead?: string;
+  frame?: Buffer;
+  /** Its frames for any other heads (subscriptions whose call ids differ). */
+  frames?: Map<string, Buffer>;
 }
 
 export interface HubListener {
@@ -22,15 +27,25 @@ export interface HubListener {
 export type HubFilter = { workspaceId: number } | { userId: number };
 
 const ROUTING_KEY = /^workspace\.(\d+)\.\w+$/;
+/** How long one turn of fan-out may hold the event loop before letting I/O and timers in. */
+const TURN_MS = 10;
 
 /**
  * Routes the events this process receives from the bus to the subscriptions that want them, by
  * workspace and by owner. Empty entries are removed so subscribe/unsubscribe cycles leave nothing.
+ *
+ * The bus hands over a whole socket read of messages in one synchronous call; fanning each out to
+ * thousands of sockets there would hold the process for seconds (no request, no keep-alive pong
+ * read meanwhile). Events are queued instead and fanned out in order, in turns of about `TURN_MS`,
+ * each turn a macrotask of its own.
  */
 export function createEventHub(onDelivered: (count: number) => void = () => {}) {
   const byWorkspace = new Map<number, Set<HubListener>>();
   const byUser = new Map<number, Set<HubListener>>();
   let stale = false;
+  const pending: BusEvent[] = [];
+  let next = 0;
+  let scheduled = false;
 
   const indexOf = (filter: HubFilter) =>
     "workspaceId" in filter
@@ -42,6 +57,61 @@ export function createEventHub(onDelivered: (count: number) => void = () => {}) 
     for (const set of byUser.values()) yield* set;
   };
 
+  function fanOut(event: BusEvent): void {
+    const match = ROUTING_KEY.exec(event.routingKey);
+    if (!match) return;
+    const workspaceId = Number(match[1]);
+    const forWorkspace = byWorkspace.get(workspaceId);
+    const forUser = event.userId === undefined ? undefined : byUser.get(event.userId);
+    // Nobody here wants it (a busy build's log lines, say): not even parsed.
+    if (!forWorkspace && !forUser) return;
+    const envelope = JSON.parse(event.body) as WorkspaceEvent;
+    const hubEvent: HubEvent = {
+      id: Number(envelope.id),
+      workspaceId,
+      userId: event.userId,
+      envelope,
+      body: event.body,
+    };
+    let delivered = 0;
+    for (const listener of forWorkspace ?? []) {
+      listener.deliver(hubEvent);
+      delivered++;
+    }
+    for (const listener of forUser ?? []) {
+      listener.deliver(hubEvent);
+      delivered++;
+    }
+    if (delivered) onDelivered(delivered);
+  }
+
+  function drain(): void {
+    scheduled = false;
+    const until = performance.now() + TURN_MS;
+    while (next < pending.length) {
+      const event = pending[next] as BusEvent;
+      pending[next++] = undefined as unknown as BusEvent;
+      fanOut(event);
+      if (performance.now() >= until) break;
+    }
+    if (next < pending.length) {
+      if (next >= 4096) {
+        pending.splice(0, next);
+        next = 0;
+      }
+      schedule();
+    } else {
+      pending.length = 0;
+      next = 0;
+    }
+  }
+
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(drain);
+  }
+
   return {
     /** Whether the live stream is currently broken (new listeners start by waiting for it). */
     get stale() {
@@ -49,28 +119,8 @@ export function createEventHub(onDelivered: (count: number) => void = () => {}) 
     },
 
     receive(event: BusEvent): void {
-      const match = ROUTING_KEY.exec(event.routingKey);
-      if (!match) return;
-      const envelope = JSON.parse(event.body) as WorkspaceEvent;
-      const hubEvent: HubEvent = {
-        id: Number(envelope.id),
-        workspaceId: Number(match[1]),
-        userId: event.userId,
-        envelope,
-        body: event.body,
-      };
-      let delivered = 0;
-      for (const listener of byWorkspace.get(hubEvent.workspaceId) ?? []) {
-        listener.deliver(hubEvent);
-        delivered++;
-      }
-      if (hubEvent.userId !== undefined) {
-        for (const listener of byUser.get(hubEvent.userId) ?? []) {
-          listener.deliver(hubEvent);
-          delivered++;
-        }
-      }
-      if (delivered) onDelivered(delivered);
+      pending.push(event);
+      schedule();
     },
 
     listen(filter: HubFilter, listener: HubListener): () => void {

@@ -5,7 +5,9 @@ import type { Principal } from "../auth/principal.js";
 import type { Context } from "../trpc/context.js";
 import { authedProcedure, router, toTRPCError } from "../trpc/trpc.js";
 import { getWorkspace } from "../workspaces/service.js";
-import { type StreamOptions, streamEvents } from "./stream.js";
+import { dataFrame, PreEncodedEvent } from "./frames.js";
+import type { HubEvent } from "./hub.js";
+import { type DirectSink, type StreamOptions, streamEvents } from "./stream.js";
 import type { WorkspaceEvent } from "./types.js";
 
 const ZLastEventId = z
@@ -55,11 +57,15 @@ function canSee(principal: Principal, eventUserId: number | undefined, ownerId: 
 const MAX_SUBSCRIPTIONS_PER_SOCKET = 100;
 const subscriptionsPerSocket = new WeakMap<WebSocket, number>();
 
-/** Streams events as tracked items, cutting off a socket whose unsent data passed the bound. */
+/**
+ * Streams events as tracked items, cutting off a socket whose unsent data passed the bound. On a
+ * WebSocket the first item goes through tRPC as a `PreEncodedEvent`, which teaches this
+ * subscription its frame head; every later one is written to the socket directly (`frames.ts`).
+ */
 async function* trackedEvents(
   ctx: Context,
   signal: AbortSignal | undefined,
-  options: Omit<StreamOptions, "signal">,
+  options: Omit<StreamOptions, "signal" | "direct">,
 ) {
   const socket = ctx.socket;
   if (socket) {
@@ -72,18 +78,71 @@ async function* trackedEvents(
     }
     subscriptionsPerSocket.set(socket, open + 1);
   }
-  const controller = new AbortController();
-  signal?.addEventListener("abort", () => controller.abort(), { once: true });
+  const maxBuffered = ctx.services.config.ws.maxBufferedBytes;
+  const { connections } = ctx.services;
+  let sink: DirectSink | undefined;
+  const onHead = (head: string) => {
+    if (socket) sink ??= socketSink(socket, head, (s) => connections.cutOffIfSlow(s, maxBuffered));
+  };
   try {
-    for await (const { id, envelope } of streamEvents(ctx.services, {
+    for await (const item of streamEvents(ctx.services, {
       ...options,
-      signal: controller.signal,
+      signal: signal ?? new AbortController().signal,
+      direct: () => sink,
     })) {
-      if (socket && ctx.services.connections.cutOffIfSlow(socket, ctx.services.config.ws.maxBufferedBytes))
-        return;
-      yield tracked(String(id), envelope as WorkspaceEvent);
+      if (!socket) {
+        yield tracked(String(item.id), item.envelope);
+        continue;
+      }
+      if (connections.cutOffIfSlow(socket, maxBuffered)) return;
+      const body = item.body ?? JSON.stringify(item.envelope);
+      // Typed as the envelope it stands for: the encoder writes it as exactly that JSON.
+      yield tracked(String(item.id), new PreEncodedEvent(body, onHead) as unknown as WorkspaceEvent);
     }
   } finally {
     if (socket) subscriptionsPerSocket.set(socket, (subscriptionsPerSocket.get(socket) ?? 1) - 1);
   }
+}
+
+/** Writes a subscription's events to its socket as tRPC data frames. */
+function socketSink(
+  socket: WebSocket,
+  head: string,
+  cutOffIfSlow: (socket: WebSocket) => boolean,
+): DirectSink {
+  const raw = (socket as WebSocket & { _socket?: { cork(): void; uncork(): void } })._socket;
+  return {
+    send(id, envelope, live) {
+      if (socket.readyState !== socket.OPEN || cutOffIfSlow(socket)) return false;
+      socket.send(
+        live ? sharedFrame(live, head) : dataFrame(head, String(id), JSON.stringify(envelope)),
+        TEXT,
+      );
+      return true;
+    },
+    hold() {
+      raw?.cork();
+      return () => raw?.uncork();
+    },
+  };
+}
+
+const TEXT = { binary: false };
+
+/** A live event's frame is built once per frame head and shared by every socket it goes to. */
+function sharedFrame(event: HubEvent, head: string): Buffer {
+  if (event.frameHead === head && event.frame) return event.frame;
+  const build = () => Buffer.from(dataFrame(head, String(event.id), event.body));
+  if (event.frameHead === undefined) {
+    event.frameHead = head;
+    event.frame = build();
+    return event.frame;
+  }
+  event.frames ??= new Map();
+  let frame = event.frames.get(head);
+  if (!frame) {
+    frame = build();
+    event.frames.set(head, frame);
+  }
+  return frame;
 }

@@ -5,9 +5,30 @@ import type { EventHub, HubEvent, HubFilter, HubListener } from "./hub.js";
 import { toEnvelope } from "./store.js";
 import type { WorkspaceEvent } from "./types.js";
 
-const REPLAY_PAGE = 500;
+const REPLAY_PAGE = 1000;
 /** Past this many undelivered live events a subscription drops them and replays from the table. */
 const MAX_LIVE_BUFFER = 1000;
+
+/** One event of a stream; `body` is its JSON as published, for live ones. */
+export interface StreamItem {
+  id: number;
+  envelope: WorkspaceEvent;
+  body?: string;
+}
+
+/**
+ * Where a subscription can send its events itself, without yielding them one by one, once every
+ * event it yielded before has been sent (see `frames.ts`).
+ */
+export interface DirectSink {
+  /**
+   * Sends one event (`live`: the hub's, shared by every subscription); false when the subscription
+   * must end (its socket was cut off).
+   */
+  send(id: number, envelope: WorkspaceEvent, live?: HubEvent): boolean;
+  /** Holds writes back until the returned function is called, to send many events in few writes. */
+  hold(): () => void;
+}
 
 export interface StreamOptions {
   filter: HubFilter;
@@ -16,42 +37,55 @@ export interface StreamOptions {
   /** Checked for every event, live or replayed. */
   authorize(event: { userId: number | undefined; workspaceId: number }): boolean;
   signal: AbortSignal;
+  /** The sink to use instead of yielding, once there is one. */
+  direct?: () => DirectSink | undefined;
 }
 
-/** Live events for one subscription, bounded; `stale`/`resync` say when the table must fill a gap. */
+/**
+ * Live events for one subscription, bounded; `stale`/`resync` say when the table must fill a gap.
+ * While `direct` is set (the stream is idle and caught up), live events skip the queue.
+ */
 class LiveBuffer implements HubListener {
   queue: HubEvent[] = [];
   resync = false;
+  direct: ((event: HubEvent) => void) | undefined;
   private notify: (() => void) | undefined;
 
-  constructor(public stale: boolean) {}
+  constructor(
+    public stale: boolean,
+    signal: AbortSignal,
+  ) {
+    signal.addEventListener("abort", () => this.wake(), { once: true });
+  }
 
   deliver(event: HubEvent) {
+    if (this.direct) return this.direct(event);
     if (this.queue.length >= MAX_LIVE_BUFFER) {
       this.queue = [];
       this.resync = true;
     } else this.queue.push(event);
-    this.notify?.();
+    this.wake();
   }
   gap() {
+    this.direct = undefined;
     this.stale = true;
-    this.notify?.();
+    this.wake();
   }
   ready() {
+    this.direct = undefined;
     this.stale = false;
     this.resync = true;
-    this.notify?.();
+    this.wake();
   }
-  wait(signal: AbortSignal): Promise<void> {
+  wait(): Promise<void> {
     return new Promise((resolve) => {
-      const done = () => {
-        this.notify = undefined;
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      this.notify = done;
-      signal.addEventListener("abort", done, { once: true });
+      this.notify = resolve;
     });
+  }
+  wake() {
+    const notify = this.notify;
+    this.notify = undefined;
+    notify?.();
   }
 }
 
@@ -81,21 +115,27 @@ async function latestEventId(db: Database, filter: HubFilter): Promise<number> {
  * One subscription's events, in id order, each once: listen live first, replay from the table
  * after `lastEventId`, then stream live events, dropping any already seen. When the live stream
  * breaks (broker lost) it waits, then replays the gap from the table before going on.
+ *
+ * Events are yielded until `options.direct` offers a sink; from then on they go to the sink, and
+ * while the stream is caught up the hub's deliveries go to it at once, with no queue and no yield.
+ * The generator only resumes after the consumer took its previous item, so the sink never gets an
+ * event ahead of one still being yielded.
  */
 export async function* streamEvents(
   deps: { db: Database; hub: EventHub; metrics?: Metrics },
   options: StreamOptions,
-): AsyncGenerator<{ id: number; envelope: WorkspaceEvent; body?: string }> {
+): AsyncGenerator<StreamItem> {
   const { db, hub } = deps;
   const { filter, signal, authorize } = options;
-  const buffer = new LiveBuffer(hub.stale);
+  const buffer = new LiveBuffer(hub.stale, signal);
   const unlisten = hub.listen(filter, buffer);
+  let cutOff = false;
   try {
     let cursor = options.lastEventId ?? (await latestEventId(db, filter));
     let replay = options.lastEventId !== undefined;
-    while (!signal.aborted) {
+    while (!signal.aborted && !cutOff) {
       if (buffer.stale) {
-        await buffer.wait(signal);
+        await buffer.wait();
         continue;
       }
       if (replay || buffer.resync) {
@@ -103,24 +143,48 @@ export async function* streamEvents(
         buffer.resync = false;
         for (;;) {
           const rows = await replayEventsAfter(db, filter, cursor);
-          for (const row of rows) {
-            cursor = row.id;
-            if (!authorize(row)) continue;
-            deps.metrics?.eventsReplayed.inc();
-            yield { id: row.id, envelope: toEnvelope(row) };
+          const sink = options.direct?.();
+          const release = sink?.hold();
+          try {
+            for (const row of rows) {
+              cursor = row.id;
+              if (!authorize(row)) continue;
+              deps.metrics?.eventsReplayed.inc();
+              const envelope = toEnvelope(row);
+              if (!sink) yield { id: row.id, envelope };
+              else if (!sink.send(row.id, envelope)) return;
+            }
+          } finally {
+            release?.();
           }
           if (rows.length < REPLAY_PAGE || signal.aborted) break;
         }
         continue;
       }
       const next = buffer.queue.shift();
-      if (!next) {
-        await buffer.wait(signal);
+      if (next) {
+        if (next.id <= cursor) continue;
+        cursor = next.id;
+        if (!authorize(next)) continue;
+        const sink = options.direct?.();
+        if (!sink) yield { id: next.id, envelope: next.envelope, body: next.body };
+        else if (!sink.send(next.id, next.envelope, next)) return;
         continue;
       }
-      if (next.id <= cursor) continue;
-      cursor = next.id;
-      if (authorize(next)) yield { id: next.id, envelope: next.envelope, body: next.body };
+      const sink = options.direct?.();
+      if (sink) {
+        buffer.direct = (event) => {
+          if (event.id <= cursor || signal.aborted) return;
+          cursor = event.id;
+          if (!authorize(event)) return;
+          if (sink.send(event.id, event.envelope, event)) return;
+          cutOff = true;
+          buffer.direct = undefined;
+          buffer.wake();
+        };
+      }
+      await buffer.wait();
+      buffer.direct = undefined;
     }
   } finally {
     unlisten();

@@ -5,6 +5,7 @@ import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import type { WebSocketServer } from "ws";
 import type { Principal } from "../auth/principal.js";
 import { AppError } from "../errors.js";
+import { trpcEncoder } from "../events/frames.js";
 import { requestIdOf } from "../http/request-id.js";
 import type { Services } from "../services.js";
 import type { Context } from "./context.js";
@@ -43,6 +44,8 @@ export function attachTrpcWebSocket(services: Services, wss: WebSocketServer) {
   return applyWSSHandler({
     wss,
     router: appRouter,
+    // Event frames serialised once per event, not once per subscriber (see events/frames.ts).
+    experimental_encoder: trpcEncoder,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     createContext: async ({ req, res, info }): Promise<Context> => {
       const requestId = requestIdOf(req as IncomingMessage);
