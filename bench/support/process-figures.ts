@@ -2,7 +2,8 @@
 // about itself over IPC: memory after a full GC, CPU time used (which, unlike a wall-clock rate,
 // hardly moves when other work shares the machine), and, on request, a CPU profile of a window.
 
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { writeHeapSnapshot } from "node:v8";
 import { Session } from "node:inspector/promises";
 import { resolve } from "node:path";
 import type { ChildHandle } from "./ipc.js";
@@ -20,8 +21,16 @@ export function measureMemory(): MemoryFigures {
   gc();
   gc();
   const { rss, heapUsed } = process.memoryUsage();
+  // BENCH_HEAP=<dir>: a heap snapshot at every reading, to diff what each connection holds.
+  const dir = process.env.BENCH_HEAP;
+  if (dir) {
+    mkdirSync(dir, { recursive: true });
+    writeHeapSnapshot(`${dir}/${process.pid}-${++snapshots}.heapsnapshot`);
+  }
   return { rss, heapUsed };
 }
+
+let snapshots = 0;
 
 /** User + system CPU time this process has used, in microseconds. */
 export function cpuMicros(): number {
@@ -70,6 +79,7 @@ export function measured(child: Pick<ChildHandle, "call">): MeasuredProcess {
     async profile(label, work) {
       const dir = process.env.BENCH_PROFILE;
       if (!dir) return work();
+      mkdirSync(dir, { recursive: true });
       await child.call("startProfile");
       try {
         return await work();

@@ -120,7 +120,13 @@ async function startServerProcess(baseEnv: Record<string, string>): Promise<Serv
   const port = await freePort();
   const child = forkTs("cli/src/bin.ts", {
     args: ["serve", "--with-worker"],
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...baseEnv, PORT: String(port) },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...(process.env.BENCH_HEAP ? { BENCH_HEAP: process.env.BENCH_HEAP } : {}),
+      ...baseEnv,
+      PORT: String(port),
+    },
     nodeFlags: ["--import", PROBE, ...MEASURED_PROCESS_FLAGS],
   });
   const url = `http://127.0.0.1:${port}`;
