@@ -1,13 +1,14 @@
 import { type Database, queryRows, workspaceEvents } from "@cluster-code/db";
-import { asc, isNull, sql } from "drizzle-orm";
+import { and, asc, gt, isNull, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Bus, BusEvent } from "../bus/index.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { toEnvelope } from "./store.js";
 import { routingKeyOf } from "./types.js";
 
-/** Rows per transaction: one confirm wait and one update for each. */
+/** Rows per read and publish; a transaction publishes up to `BATCHES_PER_TURN` of them. */
 const BATCH = 2000;
+const BATCHES_PER_TURN = 4;
 const POLL_MS = 1000;
 const RETRY_MS = 500;
 /** Any fixed 64-bit number; this one spells "ccrelay!". Held by the one process publishing now. */
@@ -53,21 +54,34 @@ export function createOutboxRelay({
         sql`select pg_try_advisory_xact_lock(${RELAY_LOCK.toString()}::bigint) as locked`,
       );
       if (!lock?.locked) return 0;
-      const rows = await tx
-        .select()
-        .from(workspaceEvents)
-        .where(isNull(workspaceEvents.publishedAt))
-        .orderBy(asc(workspaceEvents.id))
-        .limit(BATCH);
-      if (!rows.length) return 0;
-      await bus.publishEvents(rows.map(toBusEvent));
+      // Publish a batch and, while the broker confirms it, read and publish the next: confirms are
+      // awaited once, for all of them. One channel keeps the publishing order.
+      const published: Promise<void>[] = [];
+      const ids: number[] = [];
+      let after = 0;
+      for (let i = 0; i < BATCHES_PER_TURN; i++) {
+        const rows = await tx
+          .select()
+          .from(workspaceEvents)
+          .where(and(isNull(workspaceEvents.publishedAt), gt(workspaceEvents.id, after)))
+          .orderBy(asc(workspaceEvents.id))
+          .limit(BATCH);
+        if (!rows.length) break;
+        const confirmed = bus.publishEvents(rows.map(toBusEvent));
+        confirmed.catch(() => {});
+        published.push(confirmed);
+        for (const row of rows) ids.push(row.id);
+        after = ids[ids.length - 1] as number;
+        if (rows.length < BATCH) break;
+      }
+      if (!ids.length) return 0;
+      await Promise.all(published);
       // One array parameter, not one parameter per row.
-      const ids = `{${rows.map((r) => r.id).join(",")}}`;
       await tx.execute(
-        sql`update workspace_events set published_at = clock_timestamp() where id = any(${ids}::bigint[])`,
+        sql`update workspace_events set published_at = clock_timestamp() where id = any(${`{${ids.join(",")}}`}::bigint[])`,
       );
-      metrics.eventsPublished.inc(rows.length);
-      return rows.length;
+      metrics.eventsPublished.inc(ids.length);
+      return ids.length;
     });
   }
 
@@ -81,7 +95,7 @@ export function createOutboxRelay({
         failed = true;
         log.warn({ err: (error as Error).message }, "outbox relay could not publish; will retry");
       }
-      if (published === BATCH || (kicked && !failed)) {
+      if (published === BATCH * BATCHES_PER_TURN || (kicked && !failed)) {
         kicked = false;
         continue;
       }
