@@ -111,23 +111,37 @@ function socketSink(
   cutOffIfSlow: (socket: WebSocket) => boolean,
 ): DirectSink {
   const raw = (socket as WebSocket & { _socket?: { cork(): void; uncork(): void } })._socket;
+  /** Bytes written since `hold`, or undefined when not holding. */
+  let held: number | undefined;
   return {
     send(id, envelope, live) {
       if (socket.readyState !== socket.OPEN || cutOffIfSlow(socket)) return false;
-      socket.send(
-        live ? sharedFrame(live, head) : dataFrame(head, String(id), JSON.stringify(envelope)),
-        TEXT,
-      );
+      const frame = live ? sharedFrame(live, head) : dataFrame(head, String(id), JSON.stringify(envelope));
+      socket.send(frame, TEXT);
+      if (held !== undefined && raw) {
+        held += frame.length;
+        // Held bytes count as unsent: let them go long before they could look like a slow reader.
+        if (held >= HOLD_BYTES) {
+          raw.uncork();
+          raw.cork();
+          held = 0;
+        }
+      }
       return true;
     },
     hold() {
       raw?.cork();
-      return () => raw?.uncork();
+      held = 0;
+      return () => {
+        held = undefined;
+        raw?.uncork();
+      };
     },
   };
 }
 
 const TEXT = { binary: false };
+const HOLD_BYTES = 64 * 1024;
 
 /** A live event's frame is built once per frame head and shared by every socket it goes to. */
 function sharedFrame(event: HubEvent, head: string): Buffer {

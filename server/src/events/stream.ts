@@ -5,7 +5,7 @@ import type { EventHub, HubEvent, HubFilter, HubListener } from "./hub.js";
 import { toEnvelope } from "./store.js";
 import type { WorkspaceEvent } from "./types.js";
 
-const REPLAY_PAGE = 1000;
+const REPLAY_PAGE = 2000;
 /** Past this many undelivered live events a subscription drops them and replays from the table. */
 const MAX_LIVE_BUFFER = 1000;
 
@@ -48,6 +48,8 @@ export interface StreamOptions {
 class LiveBuffer implements HubListener {
   queue: HubEvent[] = [];
   resync = false;
+  /** The subscription ended (a plain field: `signal.aborted` is a checked getter, once per delivery). */
+  ended = false;
   direct: ((event: HubEvent) => void) | undefined;
   private notify: (() => void) | undefined;
 
@@ -55,7 +57,14 @@ class LiveBuffer implements HubListener {
     public stale: boolean,
     signal: AbortSignal,
   ) {
-    signal.addEventListener("abort", () => this.wake(), { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        this.ended = true;
+        this.wake();
+      },
+      { once: true },
+    );
   }
 
   deliver(event: HubEvent) {
@@ -174,7 +183,7 @@ export async function* streamEvents(
       const sink = options.direct?.();
       if (sink) {
         buffer.direct = (event) => {
-          if (event.id <= cursor || signal.aborted) return;
+          if (event.id <= cursor || buffer.ended) return;
           cursor = event.id;
           if (!authorize(event)) return;
           if (sink.send(event.id, event.envelope, event)) return;
