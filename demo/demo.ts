@@ -21,7 +21,12 @@ const say = (text: string) => process.stdout.write(`${text}\n`);
 
 async function cli(...argv: string[]): Promise<string> {
   let out = "";
-  const code = await runCli(argv, { env, stdout: (t) => (out += t), stderr: () => {}, db: running.services.dbHandle });
+  const code = await runCli(argv, {
+    env,
+    stdout: (t) => (out += t),
+    stderr: () => {},
+    db: running.services.dbHandle,
+  });
   if (code !== 0) throw new Error(`cluster-code ${argv.join(" ")} exited ${code}`);
   return out.trim();
 }
@@ -49,7 +54,11 @@ try {
   });
   const { api } = client;
   const [machine] = (await api.machineConfig.list.query({ q: "t3.medium" })).items;
-  const provider = await api.provider.create.mutate({ name: "docker", title: "Local Docker", source: "docker" });
+  const provider = await api.provider.create.mutate({
+    name: "docker",
+    title: "Local Docker",
+    source: "docker",
+  });
   const repository = await api.repository.create.mutate({
     title: "Example app",
     url: "https://github.com/loft-sh/devpod-example-simple.git",

@@ -151,7 +151,10 @@ describe("the DevPod command lines", () => {
   it("sets a home up once when two drivers share it, as worker processes sharing a volume do", async () => {
     // No in-process queue in common: only the lock file in the home keeps them apart. A slow
     // `provider add` makes the second arrive while the first is still adding.
-    const drivers = [driverWith({ FAKE_DEVPOD_DELAY_MS: "100" }), driverWith({ FAKE_DEVPOD_DELAY_MS: "100" })];
+    const drivers = [
+      driverWith({ FAKE_DEVPOD_DELAY_MS: "100" }),
+      driverWith({ FAKE_DEVPOD_DELAY_MS: "100" }),
+    ];
 
     await Promise.all(drivers.map((driver) => driver.ensureProvider({ ...provider })));
 

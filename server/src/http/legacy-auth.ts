@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { AppError, asUnavailable } from "../errors.js";
+import { AppError } from "../errors.js";
 import type { Services } from "../services.js";
 import { sendJson } from "./json.js";
 

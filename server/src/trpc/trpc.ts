@@ -3,6 +3,7 @@ import { ZodError, ZodRealError } from "zod";
 import { type AppCode, AppError, asUnavailable } from "../errors.js";
 import { isStorableText, storableTextMessage } from "../text.js";
 import type { Context } from "./context.js";
+import { createSocketGate } from "./socket-gate.js";
 
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
@@ -77,7 +78,7 @@ function findUnstorable(input: unknown): { path: (string | number)[]; message: s
     if (typeof value === "string") {
       if (!isStorableText(value)) return { path, message: storableTextMessage };
     } else if (Array.isArray(value)) {
-      value.forEach((item, index) => stack.push({ value: item, path: [...path, index] }));
+      for (const [index, item] of value.entries()) stack.push({ value: item, path: [...path, index] });
     } else if (value && typeof value === "object") {
       for (const [key, item] of Object.entries(value)) {
         if (!isStorableText(key)) return { path: [...path, key], message: storableTextMessage };
@@ -88,8 +89,17 @@ function findUnstorable(input: unknown): { path: (string | number)[]; message: s
   return null;
 }
 
+/**
+ * Procedures of one WebSocket run 8 at a time; past 64 waiting, the socket is not read until 16
+ * are left (see socket-gate.ts). HTTP needs none: each request is a connection's one call.
+ */
+const socketGate = createSocketGate({ limit: 8, pauseAt: 64, resumeAt: 16 });
+const takeTurnsPerSocket = t.middleware(({ ctx, next }) =>
+  ctx.socket ? socketGate.run(ctx.socket, () => next()) : next(),
+);
+
 export const router = t.router;
-export const publicProcedure = t.procedure.use(mapErrors).use(refuseUnstorableInput);
+export const publicProcedure = t.procedure.use(takeTurnsPerSocket).use(mapErrors).use(refuseUnstorableInput);
 
 /** A signed-in, active user (main token on HTTP, short token on WebSocket). */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
