@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { workspaceEvents, workspaceOperations } from "@cluster-code/db";
 import { asc, eq, isNotNull, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,18 +6,9 @@ import { type RunningProcess, startProcess } from "./app.js";
 import type { WorkspaceEvent } from "./events/types.js";
 import { createLogger } from "./logger.js";
 import { type Catalog, seedCatalog, userWithToken, waitForStatus } from "./test-support/lifecycle.js";
-import {
-  FAKE_DEVPOD,
-  startTestServer,
-  TEST_ENCRYPTION_KEYS,
-  TEST_MAIN_SECRET,
-  TEST_SHORT_SECRET,
-  type TestServer,
-  type TestUser,
-  wsClientFor,
-} from "./test-support/server.js";
+import { startTestServer, type TestServer, type TestUser, wsClientFor } from "./test-support/server.js";
+import { spawnWorker, stopWorker } from "./test-support/worker-process.js";
 
-const root = new URL("../../", import.meta.url).pathname;
 // Processes that share work need a database and a broker they can all reach.
 const shared = Boolean(process.env.DATABASE_URL && process.env.AMQP_URL);
 const WORKSPACES = 10;
@@ -42,49 +33,17 @@ describe.runIf(shared)("two api processes and two workers", () => {
       dbHandle: first.db.handle,
     });
     catalog = await seedCatalog(first);
-    for (let i = 0; i < 2; i++) workers.push(spawnWorker());
+    for (let i = 0; i < 2; i++)
+      workers.push(
+        // Builds that take a moment and print, so the ten overlap and stream logs.
+        spawnWorker(first, { FAKE_DEVPOD_DELAY_MS: "20", FAKE_DEVPOD_UP_LINES: "20" }),
+      );
   });
   afterAll(async () => {
-    await Promise.all(workers.map(stopWorker));
+    await Promise.all(workers.map((worker) => stopWorker(worker)));
     await second?.stop();
     await first?.stop();
   });
-
-  function spawnWorker(): ChildProcess {
-    return spawn(
-      "node",
-      ["--conditions=@cluster-code/source", "--import", "tsx", "cli/src/bin.ts", "worker"],
-      {
-        cwd: root,
-        detached: true,
-        stdio: "ignore",
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: "test",
-          DATABASE_URL: first.db.url,
-          AMQP_URL: process.env.AMQP_URL,
-          EVENTS_EXCHANGE: first.config.bus.exchange,
-          OPERATIONS_QUEUE: first.config.bus.operationsQueue,
-          DEVPOD_BIN: FAKE_DEVPOD,
-          DEVPOD_HOME_ROOT: first.config.devpod.homeRoot,
-          AUTH_MAIN_TOKEN_SECRET: TEST_MAIN_SECRET,
-          SHORT_TOKEN_SECRET: TEST_SHORT_SECRET,
-          ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
-          LOG_LEVEL: "silent",
-          // Builds that take a moment and print, so the ten overlap and stream logs.
-          FAKE_DEVPOD_DELAY_MS: "20",
-          FAKE_DEVPOD_UP_LINES: "20",
-        },
-      },
-    );
-  }
-
-  async function stopWorker(worker: ChildProcess): Promise<void> {
-    if (worker.exitCode !== null || worker.signalCode !== null) return;
-    const exited = new Promise((resolve) => worker.once("exit", resolve));
-    process.kill(-(worker.pid as number), "SIGTERM");
-    await exited;
-  }
 
   it("run ten workspaces through their lifecycle at once: each ends right, every event reaches a client on each api process", async () => {
     const apis = [

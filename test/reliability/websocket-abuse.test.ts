@@ -193,29 +193,42 @@ describe("a flood of messages from one client", () => {
   // passed the check: each added a hub listener and overwrote the previous unlisten, so the socket
   // got each event once per duplicate, the 100-channel cap could be passed, and on close all but
   // the last listener stayed in the hub for the life of the process (~3,300 after the flood above).
-  it("releases every hub listener of a socket that subscribed to one channel 50 times back-to-back", async () => {
-    const user = { id: 705, organizationId: 1 };
+  /**
+   * Sends `messages` for one channel of the user's own workspace on a legacy socket without
+   * waiting, then closes it: how many hub listeners the socket held while open, and left after.
+   */
+  async function hubListenersAround(
+    user: { id: number; organizationId: number },
+    messages: (channel: string) => object[],
+  ) {
     const own = await (await clientFor(app, user)).workspace.create.mutate({
-      title: "Raced",
+      title: `Raced ${user.id}`,
       repositoryId: catalog.repositoryId,
       providerId: catalog.providerId,
     });
     const baseline = app.server.services.hub.size().listeners;
     const legacy = await openLegacy(user);
-    for (let i = 0; i < 50; i++)
-      legacy.socket.send(JSON.stringify({ action: "subscribe", channel: `workspace_${own.id}_status` }));
-    await until(() => legacy.messages.length >= 50, 30_000, "50 answers");
+    const sent = messages(`workspace_${own.id}_status`);
+    for (const message of sent) legacy.socket.send(JSON.stringify(message));
+    await until(
+      () => legacy.messages.filter((m) => m.startsWith('{"type":')).length >= sent.length,
+      30_000,
+      `${sent.length} answers`,
+    );
+    await sleep(200);
     const whileOpen = app.server.services.hub.size().listeners - baseline;
     legacy.socket.close();
     await legacy.closed;
     await sleep(500);
-    const afterClose = app.server.services.hub.size().listeners - baseline;
-    figures.legacySubscribeRace = {
-      subscribes: 50,
-      listenersWhileOpen: whileOpen,
-      listenersLeftAfterClose: afterClose,
-    };
-    expect({ whileOpen, afterClose }).toEqual({ whileOpen: 1, afterClose: 0 });
+    return { whileOpen, afterClose: app.server.services.hub.size().listeners - baseline };
+  }
+
+  it("releases every hub listener of a socket that subscribed to one channel 50 times back-to-back", async () => {
+    const listeners = await hubListenersAround({ id: 705, organizationId: 1 }, (channel) =>
+      Array.from({ length: 50 }, () => ({ action: "subscribe", channel })),
+    );
+    figures.legacySubscribeRace = { subscribes: 50, ...listeners };
+    expect(listeners).toEqual({ whileOpen: 1, afterClose: 0 });
   });
 
   // Regression: the claim above was only checked by name, so an unsubscribe and a new subscribe
@@ -224,37 +237,15 @@ describe("a flood of messages from one client", () => {
   // subscribe, without waiting, left 49-50 listeners in the hub after close, and while open each
   // event of the channel arrived once per orphan. Claims are now per request.
   it("releases every hub listener of a socket that subscribes and unsubscribes one channel back-to-back", async () => {
-    const user = { id: 706, organizationId: 1 };
-    const own = await (await clientFor(app, user)).workspace.create.mutate({
-      title: "Churned",
-      repositoryId: catalog.repositoryId,
-      providerId: catalog.providerId,
-    });
-    const baseline = app.server.services.hub.size().listeners;
-    const legacy = await openLegacy(user);
-    const channel = `workspace_${own.id}_status`;
-    for (let i = 0; i < 50; i++) {
-      legacy.socket.send(JSON.stringify({ action: "subscribe", channel }));
-      legacy.socket.send(JSON.stringify({ action: "unsubscribe", channel }));
-    }
-    legacy.socket.send(JSON.stringify({ action: "subscribe", channel }));
-    await until(
-      () => legacy.messages.filter((m) => m.startsWith('{"type":')).length >= 101,
-      30_000,
-      "101 answers",
-    );
-    await sleep(200);
-    const whileOpen = app.server.services.hub.size().listeners - baseline;
-    legacy.socket.close();
-    await legacy.closed;
-    await sleep(500);
-    const afterClose = app.server.services.hub.size().listeners - baseline;
-    figures.legacyChurnRace = {
-      pairs: 50,
-      listenersWhileOpen: whileOpen,
-      listenersLeftAfterClose: afterClose,
-    };
-    expect({ whileOpen, afterClose }).toEqual({ whileOpen: 1, afterClose: 0 });
+    const listeners = await hubListenersAround({ id: 706, organizationId: 1 }, (channel) => [
+      ...Array.from({ length: 50 }, () => [
+        { action: "subscribe", channel },
+        { action: "unsubscribe", channel },
+      ]).flat(),
+      { action: "subscribe", channel },
+    ]);
+    figures.legacyChurnRace = { pairs: 50, ...listeners };
+    expect(listeners).toEqual({ whileOpen: 1, afterClose: 0 });
   });
 
   it(

@@ -1,20 +1,12 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { workspaceOperations } from "@cluster-code/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningProcess, startProcess } from "../app.js";
 import { createLogger } from "../logger.js";
 import { type Catalog, seedCatalog, userWithToken, waitForStatus } from "../test-support/lifecycle.js";
-import {
-  FAKE_DEVPOD,
-  startTestServer,
-  TEST_ENCRYPTION_KEYS,
-  TEST_MAIN_SECRET,
-  TEST_SHORT_SECRET,
-  type TestServer,
-} from "../test-support/server.js";
+import { startTestServer, type TestServer } from "../test-support/server.js";
+import { spawnWorker, stopWorker } from "../test-support/worker-process.js";
 
-const root = new URL("../../../", import.meta.url).pathname;
 // A worker in another process needs a database and a broker it can share with this one.
 const shared = Boolean(process.env.DATABASE_URL && process.env.AMQP_URL);
 
@@ -31,38 +23,13 @@ describe.runIf(shared)("a worker killed mid-operation", () => {
     await app.stop();
   });
 
-  function spawnWorker(): ChildProcess {
-    return spawn(
-      "node",
-      ["--conditions=@cluster-code/source", "--import", "tsx", "cli/src/bin.ts", "worker"],
-      {
-        cwd: root,
-        detached: true,
-        stdio: "ignore",
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: "test",
-          DATABASE_URL: app.db.url,
-          AMQP_URL: process.env.AMQP_URL,
-          EVENTS_EXCHANGE: app.config.bus.exchange,
-          OPERATIONS_QUEUE: app.config.bus.operationsQueue,
-          DEVPOD_BIN: FAKE_DEVPOD,
-          DEVPOD_HOME_ROOT: app.config.devpod.homeRoot,
-          OPERATION_LEASE: "2s",
-          AUTH_MAIN_TOKEN_SECRET: TEST_MAIN_SECRET,
-          SHORT_TOKEN_SECRET: TEST_SHORT_SECRET,
-          ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
-          LOG_LEVEL: "silent",
-          // A slow build, so the kill lands in the middle of `up`.
-          FAKE_DEVPOD_DELAY_MS: "200",
-          FAKE_DEVPOD_UP_LINES: "200",
-        },
-      },
-    );
-  }
-
   it("is reconciled by another worker once its lease expires, ending in the state DevPod reports", async () => {
-    const worker = spawnWorker();
+    const worker = spawnWorker(app, {
+      OPERATION_LEASE: "2s",
+      // A slow build, so the kill lands in the middle of `up`.
+      FAKE_DEVPOD_DELAY_MS: "200",
+      FAKE_DEVPOD_UP_LINES: "200",
+    });
     const { client } = await userWithToken(app, { id: 7, organizationId: 1 });
     const created = await client.workspace.create.mutate({
       title: "Orphaned",
@@ -72,7 +39,7 @@ describe.runIf(shared)("a worker killed mid-operation", () => {
     await waitForStatus(client, created.id, ["starting"], 60_000);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     // The worker and its DevPod child die together, as when a machine is lost.
-    process.kill(-(worker.pid as number), "SIGKILL");
+    await stopWorker(worker, "SIGKILL");
 
     replacement = await startProcess(app.config, createLogger("silent"), {
       api: false,
