@@ -4,8 +4,21 @@ import { type Bus, type BusNames, CONTROL_ROUTING_KEY, type Subscription } from 
 
 const PUBLISH_WAIT_MS = 5000;
 
-/** Starts one consumer on a fresh connection; returns what to do when it is closed for good. */
-type ConsumerSetup = (model: ChannelModel) => Promise<() => Promise<void>>;
+/** Starts one consumer on a fresh connection, on a channel of its own. */
+type ConsumerSetup = (model: ChannelModel) => Promise<Consumer>;
+
+interface Consumer {
+  channel: Channel;
+  consumerTag: string;
+}
+
+interface Registration {
+  start(model: ChannelModel): Promise<void>;
+  stop(): Promise<void>;
+}
+
+// How long a consumer whose channel the broker closed waits before it starts again.
+const RESTART_CONSUMER_MS = 1000;
 
 /**
  * RabbitMQ through amqplib's built-in recovery: after every reconnect `setup` declares the
@@ -13,7 +26,7 @@ type ConsumerSetup = (model: ChannelModel) => Promise<() => Promise<void>>;
  * publishers wait for the connection to come back instead of failing at once.
  */
 export async function createAmqpBus(url: string, names: BusNames, log: Logger): Promise<Bus> {
-  const consumers = new Map<symbol, { setup: ConsumerSetup; stop?: () => Promise<void> }>();
+  const consumers = new Set<Registration>();
   let model: ChannelModel | undefined;
   let publisher: ConfirmChannel | undefined;
   let connected = deferred();
@@ -32,7 +45,7 @@ export async function createAmqpBus(url: string, names: BusNames, log: Logger): 
         channel.on("error", () => {});
         await channel.assertExchange(names.exchange, "topic", { durable: true });
         await channel.assertQueue(names.operationsQueue, { durable: true });
-        for (const consumer of consumers.values()) consumer.stop = await consumer.setup(next);
+        for (const consumer of consumers) await consumer.start(next);
         model = next;
         publisher = channel;
         connected.resolve();
@@ -53,17 +66,46 @@ export async function createAmqpBus(url: string, names: BusNames, log: Logger): 
     return publisher;
   }
 
-  async function register(setup: ConsumerSetup): Promise<Subscription> {
-    const key = Symbol("consumer");
-    const entry: { setup: ConsumerSetup; stop?: () => Promise<void> } = { setup };
-    consumers.set(key, entry);
-    if (model) entry.stop = await setup(model);
-    return {
-      async close() {
-        consumers.delete(key);
-        await entry.stop?.().catch(() => {});
+  /**
+   * Keeps a consumer running: after a reconnect (recovery's `setup` starts it again), and after
+   * the broker closes its channel alone while the connection lives on. RabbitMQ does that to a
+   * consumer holding a message unacked past its `consumer_timeout` (30 minutes by default), which
+   * a long `devpod up` does: without a restart, that worker would take no job again.
+   */
+  async function register(setup: ConsumerSetup, hooks: { onLost?: () => void } = {}): Promise<Subscription> {
+    let current: Consumer | undefined;
+    let closed = false;
+    const registration: Registration = {
+      async start(on) {
+        const consumer = await setup(on);
+        current = consumer;
+        consumer.channel.once("close", () => {
+          if (closed || current !== consumer) return;
+          current = undefined;
+          // Closed with the connection: recovery's `setup` starts it again on the next one.
+          if (model !== on) return;
+          hooks.onLost?.();
+          // Closed with the connection after all (its events can come first): recovery's `setup`
+          // starts it again.
+          setTimeout(() => {
+            if (closed || current || model !== on) return;
+            log.warn("message broker closed a consumer's channel; starting it again");
+            registration
+              .start(on)
+              .catch((error: unknown) => log.warn({ err: error }, "restarting a consumer failed"));
+          }, RESTART_CONSUMER_MS).unref();
+        });
+      },
+      async stop() {
+        closed = true;
+        consumers.delete(registration);
+        if (current) await closeConsumer(current.channel, current.consumerTag);
+        current = undefined;
       },
     };
+    consumers.add(registration);
+    if (model) await registration.start(model);
+    return { close: () => registration.stop() };
   }
 
   return {
@@ -91,7 +133,7 @@ export async function createAmqpBus(url: string, names: BusNames, log: Logger): 
             .catch((error: unknown) => log.error({ err: error }, "operation job failed"))
             .finally(() => safely(() => channel.ack(message)));
         });
-        return () => closeConsumer(channel, consumerTag);
+        return { channel, consumerTag };
       }),
 
     async publishControl(message) {
@@ -123,17 +165,21 @@ export async function createAmqpBus(url: string, names: BusNames, log: Logger): 
     async subscribeEvents(handler, hooks) {
       const onDisconnect = () => hooks?.onGap?.();
       connection.on("disconnect", onDisconnect);
-      const subscription = await register(async (next) => {
-        const stop = await bindExclusiveQueue(next, names.exchange, "workspace.#", (message) =>
-          handler({
-            routingKey: message.fields.routingKey,
-            body: message.content.toString(),
-            userId: Number(message.properties.headers?.["x-user-id"]) || undefined,
-          }),
-        );
-        hooks?.onReady?.();
-        return stop;
-      });
+      const subscription = await register(
+        async (next) => {
+          const consumer = await bindExclusiveQueue(next, names.exchange, "workspace.#", (message) =>
+            handler({
+              routingKey: message.fields.routingKey,
+              body: message.content.toString(),
+              userId: Number(message.properties.headers?.["x-user-id"]) || undefined,
+            }),
+          );
+          hooks?.onReady?.();
+          return consumer;
+        },
+        // The queue goes with its channel: what was published meanwhile is a gap to replay.
+        { onLost: onDisconnect },
+      );
       return {
         async close() {
           connection.off("disconnect", onDisconnect);
@@ -165,7 +211,7 @@ export async function createAmqpBus(url: string, names: BusNames, log: Logger): 
             },
           );
         });
-        return () => closeConsumer(channel, consumerTag);
+        return { channel, consumerTag };
       }),
 
     async check() {
@@ -173,8 +219,7 @@ export async function createAmqpBus(url: string, names: BusNames, log: Logger): 
     },
 
     async close() {
-      for (const consumer of consumers.values()) await consumer.stop?.().catch(() => {});
-      consumers.clear();
+      for (const consumer of [...consumers]) await consumer.stop().catch(() => {});
       await connection.close().catch(() => {});
     },
   };
@@ -186,7 +231,7 @@ async function bindExclusiveQueue(
   exchange: string,
   pattern: string,
   onMessage: (message: ConsumeMessage) => void,
-): Promise<() => Promise<void>> {
+): Promise<Consumer> {
   const channel = await model.createChannel();
   channel.on("error", () => {});
   const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true });
@@ -194,7 +239,7 @@ async function bindExclusiveQueue(
   const { consumerTag } = await channel.consume(queue, (message) => message && onMessage(message), {
     noAck: true,
   });
-  return () => closeConsumer(channel, consumerTag);
+  return { channel, consumerTag };
 }
 
 async function closeConsumer(channel: Channel, consumerTag: string): Promise<void> {
