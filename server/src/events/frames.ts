@@ -9,7 +9,8 @@ import { jsonEncoder } from "@trpc/server/adapters/ws";
  * frames here are that exact text. A subscription yields its first event through the adapter as a
  * `PreEncodedEvent`; `trpcEncoder` writes it from the stored body and tells the subscription the
  * frame's head (which carries the call id), after which the subscription may send its events
- * straight to the socket, in the same form, without the adapter's per-item loop.
+ * straight to the socket, in the same form, without the adapter's per-item loop. When the request's
+ * call is known from the start (`callOf`), even the first event skips the adapter.
  */
 export class PreEncodedEvent {
   constructor(
@@ -33,7 +34,40 @@ export function dataFrame(head: string, eventId: string, body: string): string {
 
 type Message = { id?: unknown; jsonrpc?: unknown; result?: { type?: string; id?: unknown; data?: unknown } };
 
-/** tRPC's JSON encoder, except that a tracked `PreEncodedEvent` is written from its body. */
+/** Where a decoded subscription request's input keeps the call it came with. */
+const CALL = Symbol("tRPC call");
+
+export interface Call {
+  id: unknown;
+  jsonrpc: unknown;
+}
+
+/**
+ * The call (id, JSON-RPC version) a subscription's raw input arrived with, if `trpcEncoder` decoded
+ * it: enough to write the subscription's frames from its first event on. The mark is a symbol
+ * property, which no client can send and which survives the adapter merging `lastEventId` into
+ * the input.
+ */
+export function callOf(rawInput: unknown): Call | undefined {
+  return rawInput && typeof rawInput === "object" ? (rawInput as { [CALL]?: Call })[CALL] : undefined;
+}
+
+function markCalls(decoded: unknown): void {
+  for (const message of Array.isArray(decoded) ? decoded : [decoded]) {
+    const { id, jsonrpc, method, params } = (message ?? {}) as Message & {
+      method?: unknown;
+      params?: { input?: unknown };
+    };
+    const input = params?.input;
+    if (method !== "subscription" || !input || typeof input !== "object" || Array.isArray(input)) continue;
+    (input as { [CALL]?: Call })[CALL] = { id, jsonrpc };
+  }
+}
+
+/**
+ * tRPC's JSON encoder, except that a tracked `PreEncodedEvent` is written from its body, and that
+ * subscription requests are marked with their call (`callOf`).
+ */
 export const trpcEncoder = {
   encode(message: unknown): string {
     const result = (message as Message | null)?.result;
@@ -45,5 +79,9 @@ export const trpcEncoder = {
     }
     return JSON.stringify(message);
   },
-  decode: jsonEncoder.decode,
+  decode(data: string | ArrayBuffer | Uint8Array): unknown {
+    const decoded = jsonEncoder.decode(data);
+    markCalls(decoded);
+    return decoded;
+  },
 };

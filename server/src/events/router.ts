@@ -5,7 +5,7 @@ import type { Principal } from "../auth/principal.js";
 import type { Context } from "../trpc/context.js";
 import { authedProcedure, router, toTRPCError } from "../trpc/trpc.js";
 import { getWorkspace } from "../workspaces/service.js";
-import { dataFrame, PreEncodedEvent } from "./frames.js";
+import { type Call, callOf, dataFrame, frameHead, PreEncodedEvent } from "./frames.js";
 import type { HubEvent } from "./hub.js";
 import { type DirectSink, type StreamOptions, streamEvents } from "./stream.js";
 import type { WorkspaceEvent } from "./types.js";
@@ -19,32 +19,41 @@ const ZLastEventId = z
  * Subscriptions yield `tracked(id, event)`: on reconnect the tRPC client sends the last id back
  * as `lastEventId`, and the stream resumes after it with nothing missed and nothing repeated.
  */
+/** Subscriptions learn the call their request came with, to write their own frames (frames.ts). */
+const subscriptionProcedure = authedProcedure.use(async ({ getRawInput, next }) =>
+  next({ ctx: { call: callOf(await getRawInput()) } }),
+);
+
 export const eventsRouter = router({
-  workspace: authedProcedure
+  workspace: subscriptionProcedure
     .input(z.object({ workspaceId: z.number().int().positive(), lastEventId: ZLastEventId }))
-    .subscription(async function* ({ ctx, input, signal }) {
-      // Errors thrown inside a subscription bypass the procedure middleware: map them here.
-      const workspace = await getWorkspace(ctx.services.db, ctx.principal, input.workspaceId).catch(
-        (error: unknown) => {
-          throw toTRPCError(error);
-        },
-      );
-      yield* trackedEvents(ctx, signal, {
-        filter: { workspaceId: workspace.id },
+    .subscription(({ ctx, input, signal }) => {
+      let ownerId: number | undefined;
+      return trackedEvents(ctx, signal, {
+        filter: { workspaceId: input.workspaceId },
         lastEventId: input.lastEventId,
-        authorize: (event) => canSee(ctx.principal, event.userId, workspace.userId),
+        // Errors thrown inside a subscription bypass the procedure middleware: map them here.
+        start: async () => {
+          const workspace = await getWorkspace(ctx.services.db, ctx.principal, input.workspaceId).catch(
+            (error: unknown) => {
+              throw toTRPCError(error);
+            },
+          );
+          ownerId = workspace.userId;
+        },
+        authorize: (event) => ownerId !== undefined && canSee(ctx.principal, event.userId, ownerId),
       });
     }),
 
-  mine: authedProcedure
+  mine: subscriptionProcedure
     .input(z.object({ lastEventId: ZLastEventId }).default({}))
-    .subscription(async function* ({ ctx, input, signal }) {
-      yield* trackedEvents(ctx, signal, {
+    .subscription(({ ctx, input, signal }) =>
+      trackedEvents(ctx, signal, {
         filter: { userId: ctx.principal.userId },
         lastEventId: input.lastEventId,
         authorize: (event) => event.userId === ctx.principal.userId,
-      });
-    }),
+      }),
+    ),
 });
 
 /** The owner, or an admin who was allowed to see the workspace at subscribe time. */
@@ -58,50 +67,57 @@ const MAX_SUBSCRIPTIONS_PER_SOCKET = 100;
 const subscriptionsPerSocket = new WeakMap<WebSocket, number>();
 
 /**
- * Streams events as tracked items, cutting off a socket whose unsent data passed the bound. On a
- * WebSocket the first item goes through tRPC as a `PreEncodedEvent`, which teaches this
- * subscription its frame head; every later one is written to the socket directly (`frames.ts`).
+ * Events as tracked items, cutting off a socket whose unsent data passed the bound. On a WebSocket
+ * they are written to the socket directly as tRPC data frames (`frames.ts`): from the start when
+ * the request's call is known, otherwise once the first item, yielded through tRPC as a
+ * `PreEncodedEvent`, has taught this subscription its frame head. One generator per
+ * subscription (`streamEvents`), not one wrapped in another: each level is a hop per item and
+ * memory per subscription.
  */
-async function* trackedEvents(
-  ctx: Context,
+function trackedEvents(
+  ctx: Context & { call?: Call },
   signal: AbortSignal | undefined,
-  options: Omit<StreamOptions, "signal" | "direct">,
+  options: Pick<StreamOptions, "filter" | "lastEventId" | "authorize" | "start">,
 ) {
   const socket = ctx.socket;
-  if (socket) {
-    const open = subscriptionsPerSocket.get(socket) ?? 0;
-    if (open >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
-      throw new TRPCError({
-        code: "TOO_MANY_REQUESTS",
-        message: `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per connection`,
-      });
-    }
-    subscriptionsPerSocket.set(socket, open + 1);
-  }
   const maxBuffered = ctx.services.config.ws.maxBufferedBytes;
   const { connections } = ctx.services;
-  let sink: DirectSink | undefined;
+  let sink =
+    socket && ctx.call
+      ? socketSink(socket, frameHead(ctx.call.id, ctx.call.jsonrpc), (s) =>
+          connections.cutOffIfSlow(s, maxBuffered),
+        )
+      : undefined;
   const onHead = (head: string) => {
     if (socket) sink ??= socketSink(socket, head, (s) => connections.cutOffIfSlow(s, maxBuffered));
   };
-  try {
-    for await (const item of streamEvents(ctx.services, {
-      ...options,
-      signal: signal ?? new AbortController().signal,
-      direct: () => sink,
-    })) {
-      if (!socket) {
-        yield tracked(String(item.id), item.envelope);
-        continue;
+  return streamEvents(ctx.services, {
+    ...options,
+    signal: signal ?? new AbortController().signal,
+    async start() {
+      await options.start?.();
+      if (!socket) return;
+      const open = subscriptionsPerSocket.get(socket) ?? 0;
+      if (open >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
+        throw new TRPCError({
+          code: "TOO_MANY_REQUESTS",
+          message: `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per connection`,
+        });
       }
-      if (connections.cutOffIfSlow(socket, maxBuffered)) return;
+      subscriptionsPerSocket.set(socket, open + 1);
+    },
+    end() {
+      if (socket) subscriptionsPerSocket.set(socket, (subscriptionsPerSocket.get(socket) ?? 1) - 1);
+    },
+    present(item) {
+      if (!socket) return tracked(String(item.id), item.envelope);
+      if (connections.cutOffIfSlow(socket, maxBuffered)) return undefined;
       const body = item.body ?? JSON.stringify(item.envelope);
       // Typed as the envelope it stands for: the encoder writes it as exactly that JSON.
-      yield tracked(String(item.id), new PreEncodedEvent(body, onHead) as unknown as WorkspaceEvent);
-    }
-  } finally {
-    if (socket) subscriptionsPerSocket.set(socket, (subscriptionsPerSocket.get(socket) ?? 1) - 1);
-  }
+      return tracked(String(item.id), new PreEncodedEvent(body, onHead) as unknown as WorkspaceEvent);
+    },
+    direct: () => sink,
+  });
 }
 
 /** Writes a subscription's events to its socket as tRPC data frames. */

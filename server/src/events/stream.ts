@@ -30,13 +30,19 @@ export interface DirectSink {
   hold(): () => void;
 }
 
-export interface StreamOptions {
+export interface StreamOptions<T = StreamItem> {
   filter: HubFilter;
   /** Resume after this event id; undefined starts from now. */
   lastEventId: number | undefined;
   /** Checked for every event, live or replayed. */
   authorize(event: { userId: number | undefined; workspaceId: number }): boolean;
   signal: AbortSignal;
+  /** Runs first, when the stream is first read; what it throws ends the stream. */
+  start?(): Promise<void> | void;
+  /** Runs when a stream that started ends. */
+  end?(): void;
+  /** What is yielded for an item; undefined ends the stream instead. */
+  present?(item: StreamItem): T | undefined;
   /** The sink to use instead of yielding, once there is one. */
   direct?: () => DirectSink | undefined;
 }
@@ -130,72 +136,87 @@ async function latestEventId(db: Database, filter: HubFilter): Promise<number> {
  * The generator only resumes after the consumer took its previous item, so the sink never gets an
  * event ahead of one still being yielded.
  */
-export async function* streamEvents(
+export async function* streamEvents<T = StreamItem>(
   deps: { db: Database; hub: EventHub; metrics?: Metrics },
-  options: StreamOptions,
-): AsyncGenerator<StreamItem> {
+  options: StreamOptions<T>,
+): AsyncGenerator<T> {
   const { db, hub } = deps;
   const { filter, signal, authorize } = options;
-  const buffer = new LiveBuffer(hub.stale, signal);
-  const unlisten = hub.listen(filter, buffer);
-  let cutOff = false;
-  try {
-    let cursor = options.lastEventId ?? (await latestEventId(db, filter));
-    let replay = options.lastEventId !== undefined;
-    while (!signal.aborted && !cutOff) {
-      if (buffer.stale) {
-        await buffer.wait();
-        continue;
-      }
-      if (replay || buffer.resync) {
-        replay = false;
-        buffer.resync = false;
-        for (;;) {
-          const rows = await replayEventsAfter(db, filter, cursor);
-          const sink = options.direct?.();
-          const release = sink?.hold();
-          try {
-            for (const row of rows) {
-              cursor = row.id;
-              if (!authorize(row)) continue;
-              deps.metrics?.eventsReplayed.inc();
-              const envelope = toEnvelope(row);
-              if (!sink) yield { id: row.id, envelope };
-              else if (!sink.send(row.id, envelope)) return;
-            }
-          } finally {
-            release?.();
-          }
-          if (rows.length < REPLAY_PAGE || signal.aborted) break;
+  const present = options.present ?? ((item: StreamItem) => item as T);
+  await options.start?.();
+  {
+    const buffer = new LiveBuffer(hub.stale, signal);
+    const unlisten = hub.listen(filter, buffer);
+    let cutOff = false;
+    try {
+      let cursor = options.lastEventId ?? (await latestEventId(db, filter));
+      let replay = options.lastEventId !== undefined;
+      while (!signal.aborted && !cutOff) {
+        if (buffer.stale) {
+          await buffer.wait();
+          continue;
         }
-        continue;
-      }
-      const next = buffer.queue.shift();
-      if (next) {
-        if (next.id <= cursor) continue;
-        cursor = next.id;
-        if (!authorize(next)) continue;
+        if (replay || buffer.resync) {
+          replay = false;
+          buffer.resync = false;
+          for (;;) {
+            const rows = await replayEventsAfter(db, filter, cursor);
+            const sink = options.direct?.();
+            const release = sink?.hold();
+            try {
+              for (const row of rows) {
+                cursor = row.id;
+                if (!authorize(row)) continue;
+                deps.metrics?.eventsReplayed.inc();
+                const envelope = toEnvelope(row);
+                if (sink) {
+                  if (!sink.send(row.id, envelope)) return;
+                  continue;
+                }
+                const out = present({ id: row.id, envelope });
+                if (out === undefined) return;
+                yield out;
+              }
+            } finally {
+              release?.();
+            }
+            if (rows.length < REPLAY_PAGE || signal.aborted) break;
+          }
+          continue;
+        }
+        const next = buffer.queue.shift();
+        if (next) {
+          if (next.id <= cursor) continue;
+          cursor = next.id;
+          if (!authorize(next)) continue;
+          const sink = options.direct?.();
+          if (sink) {
+            if (!sink.send(next.id, next.envelope, next)) return;
+            continue;
+          }
+          const out = present({ id: next.id, envelope: next.envelope, body: next.body });
+          if (out === undefined) return;
+          yield out;
+          continue;
+        }
         const sink = options.direct?.();
-        if (!sink) yield { id: next.id, envelope: next.envelope, body: next.body };
-        else if (!sink.send(next.id, next.envelope, next)) return;
-        continue;
+        if (sink) {
+          buffer.direct = (event) => {
+            if (event.id <= cursor || buffer.ended) return;
+            cursor = event.id;
+            if (!authorize(event)) return;
+            if (sink.send(event.id, event.envelope, event)) return;
+            cutOff = true;
+            buffer.direct = undefined;
+            buffer.wake();
+          };
+        }
+        await buffer.wait();
+        buffer.direct = undefined;
       }
-      const sink = options.direct?.();
-      if (sink) {
-        buffer.direct = (event) => {
-          if (event.id <= cursor || buffer.ended) return;
-          cursor = event.id;
-          if (!authorize(event)) return;
-          if (sink.send(event.id, event.envelope, event)) return;
-          cutOff = true;
-          buffer.direct = undefined;
-          buffer.wake();
-        };
-      }
-      await buffer.wait();
-      buffer.direct = undefined;
+    } finally {
+      unlisten();
+      options.end?.();
     }
-  } finally {
-    unlisten();
   }
 }
