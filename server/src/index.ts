@@ -31,6 +31,7 @@ export { type RotationSummary, rotateSecrets } from "./secrets/rotate.js";
 export { createSecretBox, type SecretBox } from "./secrets/secret-box.js";
 export { createServices, openDatabase, type Services } from "./services.js";
 export type { AppRouter } from "./trpc/router.js";
+export { broadcastUserDeactivations } from "./users/deactivation-broadcast.js";
 export {
   createIdentityClient,
   type IdentityClient,
@@ -43,6 +44,7 @@ export {
   applyIdentityUsers,
   syncUsersFromIdentity,
   syncUsersFromRecords,
+  type UserSyncOptions,
   type UserSyncProgress,
   type UserSyncResult,
   type UserSyncSummary,

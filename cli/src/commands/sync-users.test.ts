@@ -5,6 +5,8 @@ import { users } from "@cluster-code/db";
 import { createTestDatabase, type TestDatabase } from "@cluster-code/db/testing";
 import { asc, count, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { shortTokenFor, startTestServer, type TestServer } from "../../../server/src/test-support/server.js";
 import {
   type FakeIdentityService,
   identityUser,
@@ -194,3 +196,61 @@ describe("sync-users --file", () => {
     expect(await userCount()).toBe(0);
   });
 });
+
+describe("the open connections of the users sync-users deactivates", () => {
+  it("are closed on every api process, through the broker", async ({ skip }) => {
+    if (!process.env.AMQP_URL)
+      skip("needs RabbitMQ (AMQP_URL): the embedded bus cannot reach another process");
+    const app = await startTestServer();
+    try {
+      const ada = { id: 3, organizationId: 2 };
+      const socket = new WebSocket(`${app.wsUrl}/ws?token=${await shortTokenFor(app, ada)}`);
+      await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+      const closed = new Promise<number>((resolve) => socket.once("close", resolve));
+      const path = writeFile("ada.json", [identityUser(3, { is_active: 0 })]);
+
+      const result = await runCliOn(app, ["sync-users", "--file", path], {
+        AMQP_URL: process.env.AMQP_URL,
+        EVENTS_EXCHANGE: app.config.bus.exchange,
+        OPERATIONS_QUEUE: app.config.bus.operationsQueue,
+      });
+
+      expect(result.stdout).toContain("1 deactivated");
+      expect(result.stdout).toContain(
+        "Asked every api process to close the connections of 1 deactivated user(s)",
+      );
+      expect(await closed).toBe(1008);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it("are named as out of reach without a broker", async () => {
+    await cli(["sync-users", "--file", writeFile("one.json", [identityUser(5)])], { env: {} });
+    const path = writeFile("one-off.json", [
+      identityUser(5, { is_active: 0 }),
+      identityUser(6, { is_active: 0 }),
+    ]);
+
+    const result = await cli(["sync-users", "--file", path], { env: {} });
+
+    // User 6 was never known here, so it can have no connection.
+    expect(result.stdout).toContain("2 deactivated");
+    expect(result.stderr).toBe(
+      "1 deactivated user(s) may keep open WebSockets until the api restarts: without AMQP_URL the api processes cannot be reached from here\n",
+    );
+  });
+});
+
+async function runCliOn(app: TestServer, argv: string[], env: Record<string, string | undefined>) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, {
+    env,
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    db: app.db.handle,
+    isTTY: false,
+  });
+  return { code, stdout: out.join(""), stderr: err.join("") };
+}

@@ -1,12 +1,15 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import {
+  broadcastUserDeactivations,
   createIdentityClient,
+  createLogger,
   type IdentityRetry,
   parseEnv,
   parseIdentityUserFile,
   syncUsersFromIdentity,
   syncUsersFromRecords,
+  type UserSyncOptions,
   type UserSyncProgress,
   type UserSyncResult,
 } from "@cluster-code/server";
@@ -15,16 +18,19 @@ import { type CliIo, UsageError } from "../io.js";
 
 /**
  * `sync-users [--file F]`: upserts users from the identity service (every page of `/users`) or
- * from a JSON file, soft-deleting inactive ones, then prints what changed.
+ * from a JSON file, soft-deleting inactive ones, then prints what changed. With `AMQP_URL` set,
+ * every api process is told to close the sockets of the users it soft-deleted, page by page.
  */
 export async function syncUsersCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args, options: { file: { type: "string" } } });
   const progress = (io.isTTY ?? process.stderr.isTTY) ? progressBar(io) : undefined;
+  const closer = socketCloser(io);
+  const options: UserSyncOptions = { onProgress: progress?.update, onDeactivated: closer.close };
   let synced: { result: UserSyncResult; source: string };
   try {
     synced = values.file
-      ? await syncFromFile(values.file, io, progress)
-      : await syncFromIdentity(io, progress);
+      ? await syncFromFile(values.file, io, options)
+      : await syncFromIdentity(io, progress, options);
   } finally {
     progress?.breakLine();
   }
@@ -34,21 +40,50 @@ export async function syncUsersCommand(args: string[], io: CliIo): Promise<numbe
     `Synced ${total} user(s) from ${source}: ${result.inserted} inserted, ${result.updated} updated, ` +
       `${result.unchanged} unchanged, ${result.deactivated} deactivated\n`,
   );
+  closer.report();
   return 0;
+}
+
+/**
+ * Closes the sockets of deactivated users through the broker. Without one (the embedded
+ * in-process bus), the api process cannot be reached from here: say so instead.
+ */
+function socketCloser(io: CliIo) {
+  const env = parseEnv(io.env);
+  let closed = 0;
+  let unreachable = 0;
+  return {
+    async close(userIds: number[]) {
+      if (!env.AMQP_URL) {
+        unreachable += userIds.length;
+        return;
+      }
+      const names = { exchange: env.EVENTS_EXCHANGE, operationsQueue: env.OPERATIONS_QUEUE };
+      await broadcastUserDeactivations(env.AMQP_URL, names, userIds, createLogger("silent"));
+      closed += userIds.length;
+    },
+    report() {
+      if (closed)
+        io.stdout(`Asked every api process to close the connections of ${closed} deactivated user(s)\n`);
+      if (unreachable)
+        io.stderr(
+          `${unreachable} deactivated user(s) may keep open WebSockets until the api restarts: ` +
+            "without AMQP_URL the api processes cannot be reached from here\n",
+        );
+    },
+  };
 }
 
 type ProgressBar = ReturnType<typeof progressBar>;
 
-async function syncFromFile(path: string, io: CliIo, progress: ProgressBar | undefined) {
+async function syncFromFile(path: string, io: CliIo, options: UserSyncOptions) {
   // The whole file is validated before anything is written.
   const records = parseIdentityUserFile(await readJsonFile(path));
-  const result = await withDatabase(io, (db) =>
-    syncUsersFromRecords(db.db, records, { onProgress: progress?.update }),
-  );
+  const result = await withDatabase(io, (db) => syncUsersFromRecords(db.db, records, options));
   return { result, source: path };
 }
 
-async function syncFromIdentity(io: CliIo, progress: ProgressBar | undefined) {
+async function syncFromIdentity(io: CliIo, progress: ProgressBar | undefined, options: UserSyncOptions) {
   const client = identityClientFor(io, (retry) => {
     progress?.breakLine();
     io.stderr(
@@ -56,9 +91,7 @@ async function syncFromIdentity(io: CliIo, progress: ProgressBar | undefined) {
         `(attempt ${retry.attempt} of ${retry.maxAttempts})\n`,
     );
   });
-  const result = await withDatabase(io, (db) =>
-    syncUsersFromIdentity(db.db, client, { onProgress: progress?.update }),
-  );
+  const result = await withDatabase(io, (db) => syncUsersFromIdentity(db.db, client, options));
   return { result, source: "the identity service" };
 }
 

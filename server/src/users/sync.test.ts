@@ -41,7 +41,7 @@ describe("applyIdentityUsers", () => {
       record(1),
       record(2, { name: "Ada King Lovelace", firstName: null, lastName: null }),
     ]);
-    expect(summary).toEqual({ inserted: 2, updated: 0, unchanged: 0, deactivated: 0 });
+    expect(summary).toEqual({ inserted: 2, updated: 0, unchanged: 0, deactivated: 0, deactivatedIds: [] });
     expect(await user(1)).toMatchObject({ fullName: "User 1", firstName: "First1", lastName: "Last1" });
     expect(await user(2)).toMatchObject({ firstName: "Ada", lastName: "King Lovelace" });
   });
@@ -55,14 +55,17 @@ describe("applyIdentityUsers", () => {
       updated: 0,
       unchanged: 2,
       deactivated: 0,
+      deactivatedIds: [],
     });
     expect(await allUsers()).toEqual(before);
   });
 
   it("soft-deletes an inactive user and keeps when it was deleted as its details change", async () => {
     await applyIdentityUsers(db(), [record(1)]);
+    // A known user deactivated is named: its sockets are to be closed.
     expect(await applyIdentityUsers(db(), [record(1, { isActive: false })])).toMatchObject({
       deactivated: 1,
+      deactivatedIds: [1],
     });
     const deleted = await user(1);
     expect(deleted).toMatchObject({ isActive: false, deletedAt: expect.any(Date) });
@@ -74,6 +77,7 @@ describe("applyIdentityUsers", () => {
       updated: 1,
       unchanged: 0,
       deactivated: 0,
+      deactivatedIds: [],
     });
     expect(await user(1)).toMatchObject({ email: "gone@example.com", deletedAt: deleted?.deletedAt });
   });

@@ -28,6 +28,13 @@ export interface UserSyncProgress {
 
 export interface UserSyncOptions {
   onProgress?: (progress: UserSyncProgress) => void;
+  /** Told, after each page commits, which known users it soft-deleted (their sockets must close). */
+  onDeactivated?: (userIds: number[]) => Promise<void>;
+}
+
+/** One page applied: its counts, and the known users it soft-deleted. */
+export interface AppliedUsers extends UserSyncSummary {
+  deactivatedIds: number[];
 }
 
 /** The columns the identity service owns; anything else in the row is this service's. */
@@ -51,8 +58,8 @@ const mirroredColumns = [
 export async function applyIdentityUsers(
   db: Database,
   identities: IdentityUserRecord[],
-): Promise<UserSyncSummary> {
-  const summary: UserSyncSummary = { inserted: 0, updated: 0, unchanged: 0, deactivated: 0 };
+): Promise<AppliedUsers> {
+  const summary: AppliedUsers = { inserted: 0, updated: 0, unchanged: 0, deactivated: 0, deactivatedIds: [] };
   // The same id twice in one upsert is an error in Postgres; the later record wins.
   const byId = new Map(identities.map((identity) => [identity.id, identity]));
   if (!byId.size) return summary;
@@ -77,6 +84,7 @@ export async function applyIdentityUsers(
             ? "deactivated"
             : "updated";
       summary[outcome]++;
+      if (outcome === "deactivated" && row) summary.deactivatedIds.push(identity.id);
       if (outcome !== "unchanged") toWrite.push(desired);
     }
     if (!toWrite.length) return;
@@ -110,7 +118,7 @@ function takeIncoming() {
 export async function syncUsersFromIdentity(
   db: Database,
   client: IdentityClient,
-  { onProgress }: UserSyncOptions = {},
+  { onProgress, onDeactivated }: UserSyncOptions = {},
 ): Promise<UserSyncResult> {
   const result: UserSyncResult = { inserted: 0, updated: 0, unchanged: 0, deactivated: 0, pages: 0 };
   let lastPage = 1;
@@ -118,7 +126,7 @@ export async function syncUsersFromIdentity(
     const reply = await client.fetchUsersPage(page);
     lastPage = reply.lastPage;
     if (!reply.users.length) break;
-    addTo(result, await applyIdentityUsers(db, reply.users));
+    await addTo(result, await applyIdentityUsers(db, reply.users), onDeactivated);
     result.pages = page;
     onProgress?.({ page, lastPage, users: usersIn(result) });
   }
@@ -129,24 +137,29 @@ export async function syncUsersFromIdentity(
 export async function syncUsersFromRecords(
   db: Database,
   identities: IdentityUserRecord[],
-  { onProgress }: UserSyncOptions = {},
+  { onProgress, onDeactivated }: UserSyncOptions = {},
 ): Promise<UserSyncResult> {
   const result: UserSyncResult = { inserted: 0, updated: 0, unchanged: 0, deactivated: 0, pages: 0 };
   const lastPage = Math.ceil(identities.length / IDENTITY_PAGE_SIZE);
   for (let page = 1; page <= lastPage; page++) {
     const chunk = identities.slice((page - 1) * IDENTITY_PAGE_SIZE, page * IDENTITY_PAGE_SIZE);
-    addTo(result, await applyIdentityUsers(db, chunk));
+    await addTo(result, await applyIdentityUsers(db, chunk), onDeactivated);
     result.pages = page;
     onProgress?.({ page, lastPage, users: usersIn(result) });
   }
   return result;
 }
 
-function addTo(total: UserSyncSummary, page: UserSyncSummary): void {
+async function addTo(
+  total: UserSyncSummary,
+  page: AppliedUsers,
+  onDeactivated: UserSyncOptions["onDeactivated"],
+): Promise<void> {
   total.inserted += page.inserted;
   total.updated += page.updated;
   total.unchanged += page.unchanged;
   total.deactivated += page.deactivated;
+  if (page.deactivatedIds.length) await onDeactivated?.(page.deactivatedIds);
 }
 
 const usersIn = (summary: UserSyncSummary) =>
