@@ -3,9 +3,9 @@
 // hardly moves when other work shares the machine), and, on request, a CPU profile of a window.
 
 import { mkdirSync, writeFileSync } from "node:fs";
-import { writeHeapSnapshot } from "node:v8";
 import { Session } from "node:inspector/promises";
 import { resolve } from "node:path";
+import { writeHeapSnapshot } from "node:v8";
 import type { ChildHandle } from "./ipc.js";
 
 /** Bytes, after a full garbage collection (the process needs `--expose-gc`). */
