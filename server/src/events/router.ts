@@ -18,8 +18,8 @@ const ZLastEventId = z
 /**
  * Subscriptions yield `tracked(id, event)`: on reconnect the tRPC client sends the last id back
  * as `lastEventId`, and the stream resumes after it with nothing missed and nothing repeated.
+ * They learn the call their request came with, to write their own frames (frames.ts).
  */
-/** Subscriptions learn the call their request came with, to write their own frames (frames.ts). */
 const subscriptionProcedure = authedProcedure.use(async ({ getRawInput, next }) =>
   next({ ctx: { call: callOf(await getRawInput()) } }),
 );
