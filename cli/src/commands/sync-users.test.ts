@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { users } from "@cluster-code/db";
+import { type DbHandle, users } from "@cluster-code/db";
 import { createTestDatabase, type TestDatabase } from "@cluster-code/db/testing";
 import { asc, count, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { shortTokenFor, startTestServer, type TestServer } from "../../../server/src/test-support/server.js";
+import { shortTokenFor, startTestServer } from "../../../server/src/test-support/server.js";
 import {
   type FakeIdentityService,
   identityUser,
@@ -41,7 +41,11 @@ afterEach(async () => {
 
 async function cli(
   argv: string[],
-  { env = identityEnv(), isTTY = false }: { env?: Record<string, string | undefined>; isTTY?: boolean } = {},
+  {
+    env = identityEnv(),
+    isTTY = false,
+    db = testDb.handle,
+  }: { env?: Record<string, string | undefined>; isTTY?: boolean; db?: DbHandle } = {},
 ) {
   const out: string[] = [];
   const err: string[] = [];
@@ -49,7 +53,7 @@ async function cli(
     env,
     stdout: (t) => out.push(t),
     stderr: (t) => err.push(t),
-    db: testDb.handle,
+    db,
     isTTY,
   });
   return { code, stdout: out.join(""), stderr: err.join("") };
@@ -209,10 +213,13 @@ describe("the open connections of the users sync-users deactivates", () => {
       const closed = new Promise<number>((resolve) => socket.once("close", resolve));
       const path = writeFile("ada.json", [identityUser(3, { is_active: 0 })]);
 
-      const result = await runCliOn(app, ["sync-users", "--file", path], {
-        AMQP_URL: process.env.AMQP_URL,
-        EVENTS_EXCHANGE: app.config.bus.exchange,
-        OPERATIONS_QUEUE: app.config.bus.operationsQueue,
+      const result = await cli(["sync-users", "--file", path], {
+        db: app.db.handle,
+        env: {
+          AMQP_URL: process.env.AMQP_URL,
+          EVENTS_EXCHANGE: app.config.bus.exchange,
+          OPERATIONS_QUEUE: app.config.bus.operationsQueue,
+        },
       });
 
       expect(result.stdout).toContain("1 deactivated");
@@ -241,16 +248,3 @@ describe("the open connections of the users sync-users deactivates", () => {
     );
   });
 });
-
-async function runCliOn(app: TestServer, argv: string[], env: Record<string, string | undefined>) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, {
-    env,
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    db: app.db.handle,
-    isTTY: false,
-  });
-  return { code, stdout: out.join(""), stderr: err.join("") };
-}
