@@ -17,8 +17,10 @@ interface Registration {
   stop(): Promise<void>;
 }
 
-// How long a consumer whose channel the broker closed waits before it starts again.
+// How long a consumer whose channel the broker closed waits before it starts again, doubling up
+// to the maximum while starting fails.
 const RESTART_CONSUMER_MS = 1000;
+const MAX_RESTART_CONSUMER_MS = 30_000;
 
 /**
  * RabbitMQ through amqplib's built-in recovery: after every reconnect `setup` declares the
@@ -78,6 +80,8 @@ export async function createAmqpBus(url: string, names: BusNames, log: Logger): 
     const registration: Registration = {
       async start(on) {
         const consumer = await setup(on);
+        // Stopped while it started: nothing else would cancel it.
+        if (closed) return closeConsumer(consumer.channel, consumer.consumerTag);
         current = consumer;
         consumer.channel.once("close", () => {
           if (closed || current !== consumer) return;
@@ -85,15 +89,7 @@ export async function createAmqpBus(url: string, names: BusNames, log: Logger): 
           // Closed with the connection: recovery's `setup` starts it again on the next one.
           if (model !== on) return;
           hooks.onLost?.();
-          // Closed with the connection after all (its events can come first): recovery's `setup`
-          // starts it again.
-          setTimeout(() => {
-            if (closed || current || model !== on) return;
-            log.warn("message broker closed a consumer's channel; starting it again");
-            registration
-              .start(on)
-              .catch((error: unknown) => log.warn({ err: error }, "restarting a consumer failed"));
-          }, RESTART_CONSUMER_MS).unref();
+          restartOn(on, RESTART_CONSUMER_MS);
         });
       },
       async stop() {
@@ -103,6 +99,17 @@ export async function createAmqpBus(url: string, names: BusNames, log: Logger): 
         current = undefined;
       },
     };
+    /** Starts it again on `on`, retrying with backoff, unless the connection went (recovery's job). */
+    function restartOn(on: ChannelModel, delayMs: number): void {
+      setTimeout(() => {
+        if (closed || current || model !== on) return;
+        log.warn("message broker closed a consumer's channel; starting it again");
+        registration.start(on).catch((error: unknown) => {
+          log.warn({ err: error }, "restarting a consumer failed; retrying");
+          restartOn(on, Math.min(delayMs * 2, MAX_RESTART_CONSUMER_MS));
+        });
+      }, delayMs).unref();
+    }
     consumers.add(registration);
     if (model) await registration.start(model);
     return { close: () => registration.stop() };
@@ -120,8 +127,11 @@ export async function createAmqpBus(url: string, names: BusNames, log: Logger): 
       await channel.waitForConfirms();
     },
 
-    consumeOperations: (handler, concurrency) =>
-      register(async (next) => {
+    consumeOperations: (handler, concurrency) => {
+      // Jobs running here, across channels: a channel the broker closed (an ack timeout) leaves its
+      // jobs running, and the new channel's prefetch alone would let `concurrency` more start.
+      const slots = createLimiter(concurrency);
+      return register(async (next) => {
         const channel = await next.createChannel();
         channel.on("error", () => {});
         // Unacked jobs are limited to `concurrency`; each is acked when its operation ends. The
@@ -129,12 +139,14 @@ export async function createAmqpBus(url: string, names: BusNames, log: Logger): 
         await channel.prefetch(concurrency);
         const { consumerTag } = await channel.consume(names.operationsQueue, (message) => {
           if (!message) return;
-          handler(JSON.parse(message.content.toString()))
+          slots
+            .run(() => handler(JSON.parse(message.content.toString())))
             .catch((error: unknown) => log.error({ err: error }, "operation job failed"))
             .finally(() => safely(() => channel.ack(message)));
         });
         return { channel, consumerTag };
-      }),
+      });
+    },
 
     async publishControl(message) {
       const channel = await publishChannel();
@@ -245,6 +257,26 @@ async function bindExclusiveQueue(
 async function closeConsumer(channel: Channel, consumerTag: string): Promise<void> {
   await channel.cancel(consumerTag).catch(() => {});
   await channel.close().catch(() => {});
+}
+
+/** Runs at most `limit` tasks at once; the others wait their turn, in order. */
+function createLimiter(limit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    async run<T>(task: () => Promise<T>): Promise<T> {
+      if (running < limit) running++;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      try {
+        return await task();
+      } finally {
+        // The slot passes straight to the next in line.
+        const next = waiting.shift();
+        if (next) next();
+        else running--;
+      }
+    },
+  };
 }
 
 /** Acks on a channel that died with its connection throw; the broker redelivers those messages. */

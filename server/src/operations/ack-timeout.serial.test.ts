@@ -32,7 +32,8 @@ describe.runIf(process.env.AMQP_URL)("a job held past RabbitMQ's consumer timeou
       rabbitmqctl("eval", "application:get_env(rabbit, consumer_timeout).").match(/\d+/)?.[0] ?? previous;
     rabbitmqctl("eval", "application:set_env(rabbit, consumer_timeout, 2000).");
     app = await startTestServer(
-      { OPERATION_TIMEOUT_UP: "5m", LOG_LEVEL: "warn" },
+      // One job at a time, so a second one overlapping the first would show.
+      { OPERATION_TIMEOUT_UP: "5m", LOG_LEVEL: "warn", WORKER_CONCURRENCY: "1" },
       { worker: true, onLogLine: (line) => warnings.push(line) },
     );
     catalog = await seedCatalog(app);
@@ -42,7 +43,7 @@ describe.runIf(process.env.AMQP_URL)("a job held past RabbitMQ's consumer timeou
     await app?.stop();
   });
 
-  it("does not stop the worker taking jobs, nor run the held one twice", async () => {
+  it("does not stop the worker taking jobs, nor run the held one twice, nor more than its concurrency", async () => {
     const owner = await clientFor(app, { id: 810, organizationId: 1 });
     // An `up` of ~70 s (ten progress lines, 7 s apart): past the broker's next tick.
     setKnobs({ FAKE_DEVPOD_DELAY_MS: "7000", FAKE_DEVPOD_UP_LINES: "0" });
@@ -57,23 +58,31 @@ describe.runIf(process.env.AMQP_URL)("a job held past RabbitMQ's consumer timeou
     const deadline = Date.now() + 75_000;
     while (!closed() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
 
-    // A job asked for after the broker closed the channel still reaches the worker.
+    // A job asked for after the broker closed the channel still reaches the worker, once the
+    // held one, still running, leaves it a slot.
     setKnobs({ FAKE_DEVPOD_DELAY_MS: "0", FAKE_DEVPOD_UP_LINES: "3" });
     const next = await owner.workspace.create.mutate({
       title: "After The Timeout",
       repositoryId: catalog.repositoryId,
       providerId: catalog.providerId,
     });
-    expect((await waitForStatus(owner, next.id, ["running", "failed"], 30_000)).status).toBe("running");
     expect((await waitForStatus(owner, long.id, ["running", "failed"], 90_000)).status).toBe("running");
+    expect((await waitForStatus(owner, next.id, ["running", "failed"], 60_000)).status).toBe("running");
     expect(closed()).toBe(true);
 
-    // The held job, redelivered when its channel closed, did not run again.
-    const [operation] = await app.db.handle.db
-      .select()
-      .from(workspaceOperations)
-      .where(eq(workspaceOperations.workspaceId, long.id));
-    expect(operation).toMatchObject({ state: "succeeded", attempt: 1 });
+    // The held job, redelivered when its channel closed, did not run again, and the next one
+    // started only after it ended.
+    const operationOf = async (workspaceId: number) =>
+      (
+        await app.db.handle.db
+          .select()
+          .from(workspaceOperations)
+          .where(eq(workspaceOperations.workspaceId, workspaceId))
+      )[0];
+    const held = await operationOf(long.id);
+    const after = await operationOf(next.id);
+    expect(held).toMatchObject({ state: "succeeded", attempt: 1 });
+    expect(after?.startedAt?.getTime()).toBeGreaterThanOrEqual(held?.finishedAt?.getTime() ?? Infinity);
     const ups = invocations(app, catalog.providerName).filter(
       (entry) =>
         entry.event === "invocation" && entry.argv?.[0] === "up" && entry.argv.includes(long.devpodId),
