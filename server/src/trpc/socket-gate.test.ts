@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
-import { createSocketGate } from "./socket-gate.js";
+import { createSocketGate, SocketClosedError } from "./socket-gate.js";
 
 let wss: WebSocketServer;
 let client: WebSocket;
@@ -89,4 +89,24 @@ it("keeps the sockets apart, and frees a slot when a task fails", async () => {
   await expect(gate.run(serverSide, async () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
   expect(await gate.run(serverSide, async () => "after a failure")).toBe("after a failure");
   other.terminate();
+});
+
+it("does not run what waited on a socket that has since closed", async () => {
+  const gate = createSocketGate({ limit: 1, pauseAt: 100, resumeAt: 50 });
+  const blocked = deferred();
+  let ran = 0;
+  const first = gate.run(serverSide, async () => {
+    ran++;
+    await blocked.promise;
+  });
+  const waiting = Array.from({ length: 5 }, () => gate.run(serverSide, async () => ran++));
+  const closed = new Promise((resolve) => serverSide.once("close", resolve));
+  client.terminate();
+  await closed;
+  blocked.resolve();
+
+  await first;
+  for (const task of waiting) await expect(task).rejects.toBeInstanceOf(SocketClosedError);
+  expect(ran).toBe(1);
+  expect(gate.load(serverSide)).toEqual({ running: 0, waiting: 0 });
 });

@@ -1,5 +1,11 @@
 import type { WebSocket } from "ws";
 
+export class SocketClosedError extends Error {
+  constructor() {
+    super("The WebSocket closed before this call's turn");
+  }
+}
+
 interface Gate {
   running: number;
   waiting: (() => void)[];
@@ -52,10 +58,13 @@ export function createSocketGate({
   }
 
   return {
+    /** Runs `task` in its turn; one whose socket closed while it waited fails with `SocketClosedError`. */
     async run<T>(socket: WebSocket, task: () => Promise<T>): Promise<T> {
       const gate = gateOf(socket);
       await acquire(socket, gate);
       try {
+        // Nobody is left to answer: a client must not be able to queue work and hang up.
+        if (socket.readyState !== socket.OPEN) throw new SocketClosedError();
         return await task();
       } finally {
         release(socket, gate);

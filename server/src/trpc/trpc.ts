@@ -3,7 +3,7 @@ import { ZodError, ZodRealError } from "zod";
 import { type AppCode, AppError, asUnavailable } from "../errors.js";
 import { isStorableText, storableTextMessage } from "../text.js";
 import type { Context } from "./context.js";
-import { createSocketGate } from "./socket-gate.js";
+import { createSocketGate, SocketClosedError } from "./socket-gate.js";
 
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
@@ -94,9 +94,16 @@ function findUnstorable(input: unknown): { path: (string | number)[]; message: s
  * are left (see socket-gate.ts). HTTP needs none: each request is a connection's one call.
  */
 const socketGate = createSocketGate({ limit: 8, pauseAt: 64, resumeAt: 16 });
-const takeTurnsPerSocket = t.middleware(({ ctx, next }) =>
-  ctx.socket ? socketGate.run(ctx.socket, () => next()) : next(),
-);
+const takeTurnsPerSocket = t.middleware(async ({ ctx, next }) => {
+  if (!ctx.socket) return next();
+  try {
+    return await socketGate.run(ctx.socket, () => next());
+  } catch (error) {
+    if (error instanceof SocketClosedError)
+      throw new TRPCError({ code: "CLIENT_CLOSED_REQUEST", message: error.message });
+    throw error;
+  }
+});
 
 export const router = t.router;
 export const publicProcedure = t.procedure.use(takeTurnsPerSocket).use(mapErrors).use(refuseUnstorableInput);
