@@ -232,6 +232,27 @@ describe("the open connections of the users sync-users deactivates", () => {
     }
   });
 
+  it("are named, with exit 1, when the broker cannot be reached; the sync itself is complete", async () => {
+    await cli(["sync-users", "--file", writeFile("two.json", [identityUser(8), identityUser(9)])], {
+      env: {},
+    });
+    const path = writeFile("two-off.json", [
+      identityUser(8, { is_active: 0 }),
+      identityUser(9, { is_active: 0 }),
+    ]);
+
+    const result = await cli(["sync-users", "--file", path], {
+      env: { AMQP_URL: "amqp://guest:guest@127.0.0.1:1" },
+    });
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("2 deactivated");
+    expect(result.stderr).toContain(
+      "Could not ask the api processes to close the connections of 2 deactivated user(s) (8, 9)",
+    );
+    expect(await user(9)).toMatchObject({ isActive: false, deletedAt: expect.any(Date) });
+  }, 60_000);
+
   it("are named as out of reach without a broker", async () => {
     await cli(["sync-users", "--file", writeFile("one.json", [identityUser(5)])], { env: {} });
     const path = writeFile("one-off.json", [

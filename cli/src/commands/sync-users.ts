@@ -40,36 +40,45 @@ export async function syncUsersCommand(args: string[], io: CliIo): Promise<numbe
     `Synced ${total} user(s) from ${source}: ${result.inserted} inserted, ${result.updated} updated, ` +
       `${result.unchanged} unchanged, ${result.deactivated} deactivated\n`,
   );
-  closer.report();
-  return 0;
+  return closer.finish();
 }
 
 /**
- * Closes the sockets of deactivated users through the broker. Without one (the embedded
- * in-process bus), the api process cannot be reached from here: say so instead.
+ * Closes the sockets of the users the sync deactivated, through the broker, once the sync is
+ * done (a broker that cannot be reached does not stop the sync halfway). Without a broker (the
+ * embedded in-process bus), the api process cannot be reached from here: it says so instead.
  */
 function socketCloser(io: CliIo) {
   const env = parseEnv(io.env);
-  let closed = 0;
-  let unreachable = 0;
+  const deactivated: number[] = [];
   return {
-    async close(userIds: number[]) {
-      if (!env.AMQP_URL) {
-        unreachable += userIds.length;
-        return;
-      }
-      const names = { exchange: env.EVENTS_EXCHANGE, operationsQueue: env.OPERATIONS_QUEUE };
-      await broadcastUserDeactivations(env.AMQP_URL, names, userIds, createLogger("silent"));
-      closed += userIds.length;
+    close: async (userIds: number[]) => {
+      deactivated.push(...userIds);
     },
-    report() {
-      if (closed)
-        io.stdout(`Asked every api process to close the connections of ${closed} deactivated user(s)\n`);
-      if (unreachable)
+    /** Exit code: 1 when the broker could not be told. */
+    async finish(): Promise<number> {
+      if (!deactivated.length) return 0;
+      if (!env.AMQP_URL) {
         io.stderr(
-          `${unreachable} deactivated user(s) may keep open WebSockets until the api restarts: ` +
+          `${deactivated.length} deactivated user(s) may keep open WebSockets until the api restarts: ` +
             "without AMQP_URL the api processes cannot be reached from here\n",
         );
+        return 0;
+      }
+      const names = { exchange: env.EVENTS_EXCHANGE, operationsQueue: env.OPERATIONS_QUEUE };
+      try {
+        await broadcastUserDeactivations(env.AMQP_URL, names, deactivated, createLogger("silent"));
+      } catch (error) {
+        io.stderr(
+          `Could not ask the api processes to close the connections of ${deactivated.length} deactivated ` +
+            `user(s) (${deactivated.join(", ")}): ${(error as Error).message}\n`,
+        );
+        return 1;
+      }
+      io.stdout(
+        `Asked every api process to close the connections of ${deactivated.length} deactivated user(s)\n`,
+      );
+      return 0;
     },
   };
 }
