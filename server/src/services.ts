@@ -86,7 +86,10 @@ export async function createServices(
     auth: createAuthenticator(handle.db, config),
     secrets: createSecretBox(config.encryptionKeys),
     relay,
-    hub: createEventHub((delivered) => metrics.eventsFannedOut.inc(delivered)),
+    hub: createEventHub(
+      (delivered) => metrics.eventsFannedOut.inc(delivered),
+      (error) => log.warn({ err: error }, "an event could not be fanned out"),
+    ),
     connections: createConnectionRegistry(config.ws.maxConnectionsPerUser),
     metrics,
     readiness: [

@@ -39,7 +39,11 @@ const TURN_MS = 10;
  * read meanwhile). Events are queued instead and fanned out in order, in turns of about `TURN_MS`,
  * each turn a macrotask of its own.
  */
-export function createEventHub(onDelivered: (count: number) => void = () => {}) {
+export function createEventHub(
+  onDelivered: (count: number) => void = () => {},
+  /** An event that could not be read, or a listener that threw: the rest go on. */
+  onError: (error: unknown) => void = () => {},
+) {
   const byWorkspace = new Map<number, Set<HubListener>>();
   const byUser = new Map<number, Set<HubListener>>();
   let stale = false;
@@ -74,13 +78,15 @@ export function createEventHub(onDelivered: (count: number) => void = () => {}) 
       body: event.body,
     };
     let delivered = 0;
-    for (const listener of forWorkspace ?? []) {
-      listener.deliver(hubEvent);
-      delivered++;
-    }
-    for (const listener of forUser ?? []) {
-      listener.deliver(hubEvent);
-      delivered++;
+    for (const listeners of [forWorkspace, forUser]) {
+      for (const listener of listeners ?? []) {
+        try {
+          listener.deliver(hubEvent);
+          delivered++;
+        } catch (error) {
+          onError(error);
+        }
+      }
     }
     if (delivered) onDelivered(delivered);
   }
@@ -91,7 +97,12 @@ export function createEventHub(onDelivered: (count: number) => void = () => {}) 
     while (next < pending.length) {
       const event = pending[next] as BusEvent;
       pending[next++] = undefined as unknown as BusEvent;
-      fanOut(event);
+      // Thrown here, in a macrotask of its own, it would end the process.
+      try {
+        fanOut(event);
+      } catch (error) {
+        onError(error);
+      }
       if (performance.now() >= until) break;
     }
     if (next < pending.length) {

@@ -165,6 +165,8 @@ export async function* streamEvents<T = StreamItem>(
             const release = sink?.hold();
             try {
               for (const row of rows) {
+                // Stopped mid-page: the rest would reach a client that no longer listens.
+                if (signal.aborted) return;
                 cursor = row.id;
                 if (!authorize(row)) continue;
                 deps.metrics?.eventsReplayed.inc();
