@@ -19,13 +19,12 @@ import { type CliIo, UsageError } from "../io.js";
 /**
  * `sync-users [--file F]`: upserts users from the identity service (every page of `/users`) or
  * from a JSON file, soft-deleting inactive ones, then prints what changed. With `AMQP_URL` set,
- * every api process is told to close the sockets of the users it soft-deleted, page by page.
+ * every api process is then told to close the sockets of the users it soft-deleted.
  */
 export async function syncUsersCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args, options: { file: { type: "string" } } });
   const progress = (io.isTTY ?? process.stderr.isTTY) ? progressBar(io) : undefined;
-  const closer = socketCloser(io);
-  const options: UserSyncOptions = { onProgress: progress?.update, onDeactivated: closer.close };
+  const options: UserSyncOptions = { onProgress: progress?.update };
   let synced: { result: UserSyncResult; source: string };
   try {
     synced = values.file
@@ -40,47 +39,37 @@ export async function syncUsersCommand(args: string[], io: CliIo): Promise<numbe
     `Synced ${total} user(s) from ${source}: ${result.inserted} inserted, ${result.updated} updated, ` +
       `${result.unchanged} unchanged, ${result.deactivated} deactivated\n`,
   );
-  return closer.finish();
+  return closeSocketsOf(result.deactivatedIds, io);
 }
 
 /**
- * Closes the sockets of the users the sync deactivated, through the broker, once the sync is
- * done (a broker that cannot be reached does not stop the sync halfway). Without a broker (the
- * embedded in-process bus), the api process cannot be reached from here: it says so instead.
+ * Asks every api process, through the broker, to close the sockets of the users the sync
+ * deactivated; after the sync, so a broker that cannot be reached does not stop it halfway.
+ * Without a broker (the embedded in-process bus) the api cannot be reached from here: it says so.
+ * Returns the exit code: 1 when the broker could not be told.
  */
-function socketCloser(io: CliIo) {
+async function closeSocketsOf(userIds: number[], io: CliIo): Promise<number> {
+  if (!userIds.length) return 0;
   const env = parseEnv(io.env);
-  const deactivated: number[] = [];
-  return {
-    close: async (userIds: number[]) => {
-      deactivated.push(...userIds);
-    },
-    /** Exit code: 1 when the broker could not be told. */
-    async finish(): Promise<number> {
-      if (!deactivated.length) return 0;
-      if (!env.AMQP_URL) {
-        io.stderr(
-          `${deactivated.length} deactivated user(s) may keep open WebSockets until the api restarts: ` +
-            "without AMQP_URL the api processes cannot be reached from here\n",
-        );
-        return 0;
-      }
-      const names = { exchange: env.EVENTS_EXCHANGE, operationsQueue: env.OPERATIONS_QUEUE };
-      try {
-        await broadcastUserDeactivations(env.AMQP_URL, names, deactivated, createLogger("silent"));
-      } catch (error) {
-        io.stderr(
-          `Could not ask the api processes to close the connections of ${deactivated.length} deactivated ` +
-            `user(s) (${deactivated.join(", ")}): ${(error as Error).message}\n`,
-        );
-        return 1;
-      }
-      io.stdout(
-        `Asked every api process to close the connections of ${deactivated.length} deactivated user(s)\n`,
-      );
-      return 0;
-    },
-  };
+  if (!env.AMQP_URL) {
+    io.stderr(
+      `${userIds.length} deactivated user(s) may keep open WebSockets until the api restarts: ` +
+        "without AMQP_URL the api processes cannot be reached from here\n",
+    );
+    return 0;
+  }
+  const names = { exchange: env.EVENTS_EXCHANGE, operationsQueue: env.OPERATIONS_QUEUE };
+  try {
+    await broadcastUserDeactivations(env.AMQP_URL, names, userIds, createLogger("silent"));
+  } catch (error) {
+    io.stderr(
+      `Could not ask the api processes to close the connections of ${userIds.length} deactivated ` +
+        `user(s) (${userIds.join(", ")}): ${(error as Error).message}\n`,
+    );
+    return 1;
+  }
+  io.stdout(`Asked every api process to close the connections of ${userIds.length} deactivated user(s)\n`);
+  return 0;
 }
 
 type ProgressBar = ReturnType<typeof progressBar>;

@@ -17,6 +17,8 @@ export interface UserSyncSummary {
 
 export interface UserSyncResult extends UserSyncSummary {
   pages: number;
+  /** Known users this run soft-deleted: their open sockets are to be closed. */
+  deactivatedIds: number[];
 }
 
 export interface UserSyncProgress {
@@ -28,8 +30,6 @@ export interface UserSyncProgress {
 
 export interface UserSyncOptions {
   onProgress?: (progress: UserSyncProgress) => void;
-  /** Told, after each page commits, which known users it soft-deleted (their sockets must close). */
-  onDeactivated?: (userIds: number[]) => Promise<void>;
 }
 
 /** One page applied: its counts, and the known users it soft-deleted. */
@@ -118,15 +118,15 @@ function takeIncoming() {
 export async function syncUsersFromIdentity(
   db: Database,
   client: IdentityClient,
-  { onProgress, onDeactivated }: UserSyncOptions = {},
+  { onProgress }: UserSyncOptions = {},
 ): Promise<UserSyncResult> {
-  const result: UserSyncResult = { inserted: 0, updated: 0, unchanged: 0, deactivated: 0, pages: 0 };
+  const result = emptyResult();
   let lastPage = 1;
   for (let page = 1; page <= lastPage; page++) {
     const reply = await client.fetchUsersPage(page);
     lastPage = reply.lastPage;
     if (!reply.users.length) break;
-    await addTo(result, await applyIdentityUsers(db, reply.users), onDeactivated);
+    addTo(result, await applyIdentityUsers(db, reply.users));
     result.pages = page;
     onProgress?.({ page, lastPage, users: usersIn(result) });
   }
@@ -137,29 +137,34 @@ export async function syncUsersFromIdentity(
 export async function syncUsersFromRecords(
   db: Database,
   identities: IdentityUserRecord[],
-  { onProgress, onDeactivated }: UserSyncOptions = {},
+  { onProgress }: UserSyncOptions = {},
 ): Promise<UserSyncResult> {
-  const result: UserSyncResult = { inserted: 0, updated: 0, unchanged: 0, deactivated: 0, pages: 0 };
+  const result = emptyResult();
   const lastPage = Math.ceil(identities.length / IDENTITY_PAGE_SIZE);
   for (let page = 1; page <= lastPage; page++) {
     const chunk = identities.slice((page - 1) * IDENTITY_PAGE_SIZE, page * IDENTITY_PAGE_SIZE);
-    await addTo(result, await applyIdentityUsers(db, chunk), onDeactivated);
+    addTo(result, await applyIdentityUsers(db, chunk));
     result.pages = page;
     onProgress?.({ page, lastPage, users: usersIn(result) });
   }
   return result;
 }
 
-async function addTo(
-  total: UserSyncSummary,
-  page: AppliedUsers,
-  onDeactivated: UserSyncOptions["onDeactivated"],
-): Promise<void> {
+const emptyResult = (): UserSyncResult => ({
+  inserted: 0,
+  updated: 0,
+  unchanged: 0,
+  deactivated: 0,
+  pages: 0,
+  deactivatedIds: [],
+});
+
+function addTo(total: UserSyncResult, page: AppliedUsers): void {
   total.inserted += page.inserted;
   total.updated += page.updated;
   total.unchanged += page.unchanged;
   total.deactivated += page.deactivated;
-  if (page.deactivatedIds.length) await onDeactivated?.(page.deactivatedIds);
+  total.deactivatedIds.push(...page.deactivatedIds);
 }
 
 const usersIn = (summary: UserSyncSummary) =>
