@@ -188,11 +188,6 @@ describe("a flood of messages from one client", () => {
     LONG_TIMEOUT,
   );
 
-  // Regression: `legacy-ws.ts` checked `channels.has(channel)`, awaited the workspace lookup, then
-  // set `channels.set(channel, hub.listen(...))`. Subscribes sent back-to-back for one channel all
-  // passed the check: each added a hub listener and overwrote the previous unlisten, so the socket
-  // got each event once per duplicate, the 100-channel cap could be passed, and on close all but
-  // the last listener stayed in the hub for the life of the process (~3,300 after the flood above).
   /**
    * Sends `messages` for one channel of the user's own workspace on a legacy socket without
    * waiting, then closes it: how many hub listeners the socket held while open, and left after.
@@ -223,6 +218,11 @@ describe("a flood of messages from one client", () => {
     return { whileOpen, afterClose: app.server.services.hub.size().listeners - baseline };
   }
 
+  // Regression: `legacy-ws.ts` checked `channels.has(channel)`, awaited the workspace lookup, then
+  // set `channels.set(channel, hub.listen(...))`. Subscribes sent back-to-back for one channel all
+  // passed the check: each added a hub listener and overwrote the previous unlisten, so the socket
+  // got each event once per duplicate, the 100-channel cap could be passed, and on close all but
+  // the last listener stayed in the hub for the life of the process (~3,300 after the flood above).
   it("releases every hub listener of a socket that subscribed to one channel 50 times back-to-back", async () => {
     const listeners = await hubListenersAround({ id: 705, organizationId: 1 }, (channel) =>
       Array.from({ length: 50 }, () => ({ action: "subscribe", channel })),
@@ -231,11 +231,12 @@ describe("a flood of messages from one client", () => {
     expect(listeners).toEqual({ whileOpen: 1, afterClose: 0 });
   });
 
-  // Regression: the claim above was only checked by name, so an unsubscribe and a new subscribe
-  // during the lookup re-claimed the channel, the first lookup's continuation added a listener,
-  // and the second one's `channels.set` orphaned it. 50 x (subscribe, unsubscribe) and a final
-  // subscribe, without waiting, left 49-50 listeners in the hub after close, and while open each
-  // event of the channel arrived once per orphan. Claims are now per request.
+  // Regression: the first fix claimed the channel before the lookup, checked by name only, so an
+  // unsubscribe and a new subscribe during the lookup re-claimed it, the first lookup's
+  // continuation added a listener, and the second one's `channels.set` orphaned it. 50 x
+  // (subscribe, unsubscribe) and a final subscribe, without waiting, left 49-50 listeners in the
+  // hub after close. A socket's messages are now handled one at a time, so no lookup overlaps
+  // another message of the same socket.
   it("releases every hub listener of a socket that subscribes and unsubscribes one channel back-to-back", async () => {
     const listeners = await hubListenersAround({ id: 706, organizationId: 1 }, (channel) => [
       ...Array.from({ length: 50 }, () => [

@@ -1,5 +1,6 @@
 import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from "amqplib";
 import type { Logger } from "pino";
+import { createLimiter } from "../limiter.js";
 import { type Bus, type BusNames, CONTROL_ROUTING_KEY, type Subscription } from "./bus.js";
 
 const PUBLISH_WAIT_MS = 5000;
@@ -257,26 +258,6 @@ async function bindExclusiveQueue(
 async function closeConsumer(channel: Channel, consumerTag: string): Promise<void> {
   await channel.cancel(consumerTag).catch(() => {});
   await channel.close().catch(() => {});
-}
-
-/** Runs at most `limit` tasks at once; the others wait their turn, in order. */
-function createLimiter(limit: number) {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return {
-    async run<T>(task: () => Promise<T>): Promise<T> {
-      if (running < limit) running++;
-      else await new Promise<void>((resolve) => waiting.push(resolve));
-      try {
-        return await task();
-      } finally {
-        // The slot passes straight to the next in line.
-        const next = waiting.shift();
-        if (next) next();
-        else running--;
-      }
-    },
-  };
 }
 
 /** Acks on a channel that died with its connection throw; the broker redelivers those messages. */

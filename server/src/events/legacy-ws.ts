@@ -5,13 +5,16 @@ import type { Principal } from "../auth/principal.js";
 import type { Services } from "../services.js";
 import { getWorkspace } from "../workspaces/service.js";
 import type { HubEvent, HubListener } from "./hub.js";
+import { createSocketGate, SocketClosedError } from "./socket-gate.js";
 
 const MAX_MESSAGE_BYTES = 4096;
 const MAX_CHANNELS = 100;
-// Messages of one socket are handled one at a time; past this many waiting, the socket stops
-// being read until the queue drains, so a flood is held back by TCP, not by everyone else.
-const PAUSE_AT_QUEUED = 64;
-const RESUME_AT_QUEUED = 16;
+/**
+ * A socket's messages are handled one at a time, in order: a flooding client costs one workspace
+ * lookup at a time, whatever it sends, and past 64 waiting it is not read (see socket-gate.ts).
+ * The handler relies on it: no other message of the socket runs during its workspace lookup.
+ */
+const oneAtATime = createSocketGate({ limit: 1, pauseAt: 64, resumeAt: 16 });
 const PING_EVERY_MS = 30_000;
 
 const ZMessage = z.object({
@@ -56,24 +59,13 @@ export function createLegacyWebSocketServer(services: Services) {
       (socket as WebSocket & { alive?: boolean }).alive = true;
     });
 
-    // One message at a time per socket: a flooding client costs one workspace lookup at a time,
-    // whatever it sends, and its answers come in the order of its messages.
-    const queued: RawData[] = [];
-    let draining = false;
     socket.on("message", (raw) => {
-      queued.push(raw);
-      if (queued.length >= PAUSE_AT_QUEUED && !socket.isPaused) socket.pause();
-      if (!draining) void drain();
+      oneAtATime
+        .run(socket, () => handle(raw))
+        .catch((error: unknown) => {
+          if (!(error instanceof SocketClosedError)) send({ type: "error", error: "Internal error" });
+        });
     });
-    async function drain(): Promise<void> {
-      draining = true;
-      for (let raw = queued.shift(); raw !== undefined; raw = queued.shift()) {
-        await handle(raw).catch(() => send({ type: "error", error: "Internal error" }));
-        if (queued.length <= RESUME_AT_QUEUED && socket.isPaused && socket.readyState === socket.OPEN)
-          socket.resume();
-      }
-      draining = false;
-    }
 
     async function handle(raw: RawData): Promise<void> {
       let message: z.infer<typeof ZMessage>;
@@ -94,20 +86,12 @@ export function createLegacyWebSocketServer(services: Services) {
       if (channels.size >= MAX_CHANNELS)
         return send({ type: "error", error: `At most ${MAX_CHANNELS} channels`, channel });
       const workspaceId = Number(channel.split("_")[1]);
-      // Claimed before the lookup, so a repeated subscribe in the meantime is not a second one.
-      // The claim is this request's own: an unsubscribe and a new subscribe during the lookup
-      // replace it, and this request then must not add a listener the newer one would orphan.
-      const claim = () => {};
-      channels.set(channel, claim);
       try {
         await getWorkspace(services.db, principal, workspaceId);
       } catch {
-        if (channels.get(channel) === claim) channels.delete(channel);
         return send({ type: "error", error: "Workspace not found", channel });
       }
       if (socket.readyState !== socket.OPEN) return;
-      // Unsubscribed while the lookup ran: this subscribe ends there too.
-      if (channels.get(channel) !== claim) return send({ type: "unsubscribed", channel });
       const listener: HubListener = {
         deliver(event: HubEvent) {
           if (event.envelope.channel !== channel) return;
@@ -122,7 +106,6 @@ export function createLegacyWebSocketServer(services: Services) {
     }
 
     socket.once("close", () => {
-      queued.length = 0;
       for (const unlisten of channels.values()) unlisten();
       channels.clear();
     });

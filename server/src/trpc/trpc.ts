@@ -1,9 +1,9 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, ZodRealError } from "zod";
 import { type AppCode, AppError, asUnavailable } from "../errors.js";
+import { createSocketGate, SocketClosedError } from "../events/socket-gate.js";
 import { isStorableText, storableTextMessage } from "../text.js";
 import type { Context } from "./context.js";
-import { createSocketGate, SocketClosedError } from "./socket-gate.js";
 
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
