@@ -84,6 +84,9 @@ export async function findOpenOperation(
  * Records a lifecycle request against a locked workspace row: checks the state machine, the
  * one-operation-at-a-time rule and the quota, queues the operation and moves the workspace to the
  * matching transitional status, with its event, in the caller's transaction.
+ *
+ * Lock order, the same everywhere (see `finishOperation`): the workspace row (the caller's), then
+ * its operation rows, then the user row, then the event-order lock.
  */
 export async function requestOperation(
   tx: Transaction,

@@ -37,7 +37,7 @@ export interface WorkerDeps {
   notifyEvents(): void;
 }
 
-interface Outcome {
+export interface Outcome {
   state: Extract<OperationState, "succeeded" | "failed" | "canceled">;
   /** The workspace's new status; null leaves it as it is. */
   status: WorkspaceStatus | null;
@@ -189,72 +189,8 @@ export function createWorker(deps: WorkerDeps) {
     deps.notifyEvents();
   }
 
-  /**
-   * Closes the operation if we still hold it and, unless a newer operation has taken over the
-   * workspace, moves the workspace to its new status, all with the status event in one transaction.
-   */
   async function finish(operation: OperationRow, outcome: Outcome): Promise<void> {
-    await db.transaction(async (tx) => {
-      const [closed] = await tx
-        .update(workspaceOperations)
-        .set({
-          state: outcome.state,
-          error: outcome.state === "succeeded" ? null : outcome.message,
-          finishedAt: new Date(),
-          leaseOwner: null,
-          leaseExpiresAt: null,
-        })
-        .where(
-          and(
-            eq(workspaceOperations.id, operation.id),
-            eq(workspaceOperations.leaseOwner, workerId),
-            eq(workspaceOperations.state, "running"),
-          ),
-        )
-        .returning();
-      if (closed) {
-        const labels = { kind: operation.kind, outcome: outcome.state };
-        deps.metrics.operations.inc(labels);
-        const started = closed.startedAt ?? closed.createdAt;
-        deps.metrics.operationDuration.observe(labels, (Date.now() - started.getTime()) / 1000);
-      }
-      if (!closed || !outcome.status) return;
-      const [workspace] = await tx
-        .select()
-        .from(workspaces)
-        .where(eq(workspaces.id, operation.workspaceId))
-        .for("update");
-      const [newer] = await tx
-        .select({ id: workspaceOperations.id })
-        .from(workspaceOperations)
-        .where(
-          and(
-            eq(workspaceOperations.workspaceId, operation.workspaceId),
-            gt(workspaceOperations.id, operation.id),
-          ),
-        )
-        .limit(1);
-      if (!workspace || newer) return;
-      const status = outcome.status;
-      const url = status === "running" ? workspaceUrl(config.workspaceUrlTemplate, workspace) : null;
-      await tx
-        .update(workspaces)
-        .set({
-          status,
-          url,
-          ...(status === "running" && operation.kind !== "stop" ? { lastStartedAt: new Date() } : {}),
-          ...(status === "terminated" ? { deletedAt: new Date() } : {}),
-        })
-        .where(eq(workspaces.id, workspace.id));
-      await appendStatusEvent(tx, ownerOf(workspace), {
-        status,
-        previous_status: workspace.status,
-        url,
-        message: outcome.message,
-        operation_id: operation.id,
-      });
-      if (status === "terminated") await appendDeletedEvent(tx, ownerOf(workspace));
-    });
+    await finishOperation(deps, workerId, operation, outcome);
     deps.notifyEvents();
   }
 
@@ -372,3 +308,82 @@ export function createWorker(deps: WorkerDeps) {
 }
 
 export type Worker = ReturnType<typeof createWorker>;
+
+/**
+ * Closes the operation if we still hold it and, unless a newer operation has taken over the
+ * workspace, moves the workspace to its new status, all with the status event in one transaction.
+ *
+ * Lock order: the workspace row first, then its operation rows (then the event-order lock), as in
+ * every lifecycle request (`stop`, `delete`, `cancel`, ...). Taking the operation row first would
+ * deadlock with a request that holds the workspace row and wants the operation row.
+ */
+export async function finishOperation(
+  deps: Pick<WorkerDeps, "db" | "config" | "metrics">,
+  workerId: string,
+  operation: OperationRow,
+  outcome: Outcome,
+): Promise<void> {
+  const { db, config } = deps;
+  const closed = await db.transaction(async (tx) => {
+    const [workspace] = await tx
+      .select()
+      .from(workspaces)
+      .where(eq(workspaces.id, operation.workspaceId))
+      .for("update");
+    const [closed] = await tx
+      .update(workspaceOperations)
+      .set({
+        state: outcome.state,
+        error: outcome.state === "succeeded" ? null : outcome.message,
+        finishedAt: new Date(),
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      })
+      .where(
+        and(
+          eq(workspaceOperations.id, operation.id),
+          eq(workspaceOperations.leaseOwner, workerId),
+          eq(workspaceOperations.state, "running"),
+        ),
+      )
+      .returning();
+    if (!closed || !outcome.status || !workspace) return closed;
+    const [newer] = await tx
+      .select({ id: workspaceOperations.id })
+      .from(workspaceOperations)
+      .where(
+        and(
+          eq(workspaceOperations.workspaceId, operation.workspaceId),
+          gt(workspaceOperations.id, operation.id),
+        ),
+      )
+      .limit(1);
+    if (newer) return closed;
+    const status = outcome.status;
+    const url = status === "running" ? workspaceUrl(config.workspaceUrlTemplate, workspace) : null;
+    await tx
+      .update(workspaces)
+      .set({
+        status,
+        url,
+        ...(status === "running" && operation.kind !== "stop" ? { lastStartedAt: new Date() } : {}),
+        ...(status === "terminated" ? { deletedAt: new Date() } : {}),
+      })
+      .where(eq(workspaces.id, workspace.id));
+    await appendStatusEvent(tx, ownerOf(workspace), {
+      status,
+      previous_status: workspace.status,
+      url,
+      message: outcome.message,
+      operation_id: operation.id,
+    });
+    if (status === "terminated") await appendDeletedEvent(tx, ownerOf(workspace));
+    return closed;
+  });
+  if (closed) {
+    const labels = { kind: operation.kind, outcome: outcome.state };
+    deps.metrics.operations.inc(labels);
+    const started = closed.startedAt ?? closed.createdAt;
+    deps.metrics.operationDuration.observe(labels, (Date.now() - started.getTime()) / 1000);
+  }
+}
