@@ -43,6 +43,7 @@ export async function startProcess(
     await http?.close();
     await worker?.stop();
     for (const subscription of subscriptions.splice(0)) await subscription.close();
+    await services.pruner.stop();
     await services.relay.stop();
     await services.close();
   };
@@ -51,6 +52,8 @@ export async function startProcess(
     if (applied.length) log.info({ applied }, "migrations applied");
     // Every process relays the outbox; a lock lets one publish at a time.
     services.relay.start();
+    // Every process prunes old log events too; a lock lets one prune at a time.
+    services.pruner.start();
     if (options.worker) {
       worker = createWorker(services);
       await worker.start();

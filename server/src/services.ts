@@ -7,6 +7,7 @@ import { createDevpodDriver, type DevpodDriver } from "./devpod/driver.js";
 import { type ConnectionRegistry, createConnectionRegistry } from "./events/connections.js";
 import { createEventHub, type EventHub } from "./events/hub.js";
 import { createOutboxRelay, type OutboxRelay } from "./events/relay.js";
+import { createEventPruner, type EventPruner } from "./events/retention.js";
 import { createMetrics, type Metrics } from "./metrics/metrics.js";
 import { createSecretBox, type SecretBox } from "./secrets/secret-box.js";
 
@@ -28,6 +29,8 @@ export interface Services {
   secrets: SecretBox;
   /** Publishes `workspace_events` rows to the bus (the outbox relay). */
   relay: OutboxRelay;
+  /** Deletes log events past their retention (every process runs one; one prunes at a time). */
+  pruner: EventPruner;
   /** Routes live events to this process's subscriptions. */
   hub: EventHub;
   connections: ConnectionRegistry;
@@ -86,6 +89,12 @@ export async function createServices(
     auth: createAuthenticator(handle.db, config),
     secrets: createSecretBox(config.encryptionKeys),
     relay,
+    pruner: createEventPruner({
+      db: handle.db,
+      log,
+      retentionMs: config.events.logRetentionMs,
+      everyMs: config.events.pruneEveryMs,
+    }),
     hub: createEventHub(
       (delivered) => metrics.eventsFannedOut.inc(delivered),
       (error) => log.warn({ err: error }, "an event could not be fanned out"),

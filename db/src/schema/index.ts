@@ -5,6 +5,7 @@ export * from "./machine-configs.js";
 export * from "./providers.js";
 export * from "./repositories.js";
 export * from "./users.js";
+export * from "./workspace-event-prunes.js";
 export * from "./workspace-events.js";
 export * from "./workspace-operations.js";
 export * from "./workspaces.js";

@@ -65,6 +65,7 @@ export const envSchema = z.object({
   OPERATION_TIMEOUT_OTHER: duration("5m"),
   QUOTA_MAX_WORKSPACES: positiveInt(10),
   QUOTA_MAX_RUNNING: positiveInt(3),
+  EVENT_LOG_RETENTION: duration("30d"),
   AUTH_API_URL: optionalText.pipe(z.url().optional()),
   AUTH_API_MASTER_TOKEN: optionalText,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -99,6 +100,11 @@ export interface Config {
   worker: { concurrency: number; leaseMs: number; reconcileEveryMs: number };
   workspaceUrlTemplate: string | undefined;
   quotas: { maxWorkspaces: number; maxRunning: number };
+  /**
+   * `workspace_log` events older than `logRetentionMs` are pruned (0 keeps them forever), by a
+   * sweep every `pruneEveryMs`; status, created and deleted events are kept.
+   */
+  events: { logRetentionMs: number; pruneEveryMs: number };
   identity: { apiUrl: string | undefined; masterToken: string | undefined };
   logLevel: Env["LOG_LEVEL"];
 }
@@ -167,6 +173,11 @@ export function buildConfig(env: Env): Config {
     },
     workspaceUrlTemplate: env.WORKSPACE_URL_TEMPLATE,
     quotas: { maxWorkspaces: env.QUOTA_MAX_WORKSPACES, maxRunning: env.QUOTA_MAX_RUNNING },
+    events: {
+      logRetentionMs: env.EVENT_LOG_RETENTION,
+      // A tenth of the retention, between a second and ten minutes.
+      pruneEveryMs: Math.min(600_000, Math.max(1000, Math.floor(env.EVENT_LOG_RETENTION / 10))),
+    },
     identity: { apiUrl: env.AUTH_API_URL, masterToken: env.AUTH_API_MASTER_TOKEN },
     logLevel: env.LOG_LEVEL,
   };

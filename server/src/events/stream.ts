@@ -2,6 +2,7 @@ import { type Database, workspaceEvents } from "@cluster-code/db";
 import { and, asc, eq, gt, max } from "drizzle-orm";
 import type { Metrics } from "../metrics/metrics.js";
 import type { EventHub, HubEvent, HubFilter, HubListener } from "./hub.js";
+import { prunedNotice, prunedThrough } from "./retention.js";
 import { toEnvelope } from "./store.js";
 import type { WorkspaceEvent } from "./types.js";
 
@@ -128,7 +129,9 @@ async function latestEventId(db: Database, filter: HubFilter): Promise<number> {
 
 /**
  * One subscription's events, in id order, each once: listen live first, replay from the table
- * after `lastEventId`, then stream live events, dropping any already seen. When the live stream
+ * after `lastEventId`, then stream live events, dropping any already seen. When retention pruned
+ * log events after the replay's position, an `events_pruned` notice comes first, then the oldest
+ * events still stored. When the live stream
  * breaks (broker lost) it waits, then replays the gap from the table before going on.
  *
  * Events are yielded until `options.direct` offers a sink; from then on they go to the sink, and
@@ -151,6 +154,8 @@ export async function* streamEvents<T = StreamItem>(
     try {
       let cursor = options.lastEventId ?? (await latestEventId(db, filter));
       let replay = options.lastEventId !== undefined;
+      /** The highest pruned id the client was told about (see `prunedNotice`). */
+      let prunedSignalled = 0;
       while (!signal.aborted && !cutOff) {
         if (buffer.stale) {
           await buffer.wait();
@@ -161,9 +166,22 @@ export async function* streamEvents<T = StreamItem>(
           buffer.resync = false;
           for (;;) {
             const rows = await replayEventsAfter(db, filter, cursor);
+            // Read after the page: a prune that removed rows of this page has recorded it by now.
+            const pruned = await prunedThrough(db, filter);
             const sink = options.direct?.();
             const release = sink?.hold();
             try {
+              if (pruned > cursor && pruned > prunedSignalled) {
+                prunedSignalled = pruned;
+                const notice = prunedNotice(filter, cursor, pruned);
+                if (sink) {
+                  if (!sink.send(cursor, notice)) return;
+                } else {
+                  const out = present({ id: cursor, envelope: notice });
+                  if (out === undefined) return;
+                  yield out;
+                }
+              }
               for (const row of rows) {
                 // Stopped mid-page: the rest would reach a client that no longer listens.
                 if (signal.aborted) return;

@@ -30,6 +30,21 @@ export interface WorkspaceDeletedData {
   workspace_id: number;
 }
 
+/**
+ * Not a stored event: a subscription resuming from an id sends it first when retention deleted
+ * log events after that id (`EVENT_LOG_RETENTION`). Log events with ids in (`after`,
+ * `pruned_through`] may be gone; every event still stored after `after` follows, oldest first.
+ * Its envelope id is `after`, so resuming from it misses nothing.
+ */
+export interface EventsPrunedData {
+  /** The workspace whose log lines were pruned; null on a subscription to all of a user's workspaces. */
+  workspace_id: number | null;
+  /** The id the subscription resumed after. */
+  after: number;
+  /** The highest pruned event id. */
+  pruned_through: number;
+}
+
 interface EnvelopeOf<T extends string, D> {
   /** The `workspace_events` id, as a string: clients resume from it. */
   id: string;
@@ -43,7 +58,8 @@ export type WorkspaceEvent =
   | EnvelopeOf<"workspace_created", WorkspaceCreatedData>
   | EnvelopeOf<"workspace_status", WorkspaceStatusData>
   | EnvelopeOf<"workspace_log", WorkspaceLogData>
-  | EnvelopeOf<"workspace_deleted", WorkspaceDeletedData>;
+  | EnvelopeOf<"workspace_deleted", WorkspaceDeletedData>
+  | EnvelopeOf<"events_pruned", EventsPrunedData>;
 
 export type WorkspaceEventType = WorkspaceEvent["event_type"];
 

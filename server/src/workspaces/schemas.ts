@@ -88,7 +88,15 @@ export const ZLogLine = z.object({
   level: z.enum(["debug", "info", "warning", "error", "fatal"]),
   text: z.string(),
 });
-export const ZLogsPage = z.object({ items: z.array(ZLogLine), nextCursor: z.number().nullable() });
+export const ZLogsPage = z.object({
+  items: z.array(ZLogLine),
+  nextCursor: z.number().nullable(),
+  /**
+   * Set when retention deleted log lines after `after`: lines with ids up to this one may be gone,
+   * and `items` are the oldest still stored. Null when nothing after `after` was pruned.
+   */
+  prunedThrough: z.number().nullable(),
+});
 
 export const ZOperation = z.object({
   id: z.number(),

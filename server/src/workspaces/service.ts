@@ -17,6 +17,7 @@ import type { Principal } from "../auth/principal.js";
 import type { Bus } from "../bus/index.js";
 import type { Config } from "../config/index.js";
 import { AppError, notFound } from "../errors.js";
+import { prunedThrough } from "../events/retention.js";
 import { appendCreatedEvent, appendStatusEvent } from "../events/store.js";
 import type { WorkspaceLogData } from "../events/types.js";
 import {
@@ -359,7 +360,11 @@ export async function updateWorkspace(
   return workspace;
 }
 
-/** Build and lifecycle log lines of a workspace, oldest first, after the `after` event id. */
+/**
+ * Build and lifecycle log lines of a workspace, oldest first, after the `after` event id. When
+ * retention pruned lines after `after`, `prunedThrough` says up to which id; the items are then
+ * the oldest lines still stored.
+ */
 export async function workspaceLogs(
   db: Database,
   principal: Principal,
@@ -378,11 +383,17 @@ export async function workspaceLogs(
     )
     .orderBy(asc(workspaceEvents.id))
     .limit(input.limit);
+  // Read after the page: a prune that removed lines of this page has recorded it by now.
+  const pruned = await prunedThrough(db, { workspaceId: input.workspaceId });
   const items = rows.map(({ id, data }) => {
     const line = data as unknown as WorkspaceLogData;
     return { id, operationId: line.operation_id, time: line.time, level: line.level, text: line.text };
   });
-  return { items, nextCursor: items.length === input.limit ? (items.at(-1)?.id ?? null) : null };
+  return {
+    items,
+    nextCursor: items.length === input.limit ? (items.at(-1)?.id ?? null) : null,
+    prunedThrough: pruned > input.after ? pruned : null,
+  };
 }
 
 /** Tells the workers after commit. If the broker is down, the reconciler re-dispatches stale jobs. */
