@@ -27,6 +27,8 @@ export function describeEvent(event: WorkspaceEvent): string {
       return `[${event.data.level}] ${event.data.text}`;
     case "workspace_deleted":
       return `deleted workspace ${event.data.workspace_id}`;
+    case "events_pruned":
+      return `log lines after ${event.data.after} up to ${event.data.pruned_through} were pruned`;
     default: {
       const unknown: never = event;
       return unknown;
