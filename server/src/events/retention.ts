@@ -116,18 +116,21 @@ export function createEventPruner({
     return result;
   }
 
+  /** A run already going is joined, not doubled. */
+  function runOnce(): Promise<PruneResult> {
+    running ??= prune().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
   return {
-    /** Prunes now (the timer does it every `everyMs`); a run already going is joined, not doubled. */
-    runOnce(): Promise<PruneResult> {
-      running ??= prune().finally(() => {
-        running = undefined;
-      });
-      return running;
-    },
+    /** Prunes now (the timer does it every `everyMs`). */
+    runOnce,
     start() {
       if (retentionMs <= 0 || timer) return;
       timer = setInterval(() => {
-        this.runOnce().catch((error: unknown) =>
+        runOnce().catch((error: unknown) =>
           log.warn({ err: (error as Error).message }, "pruning old log events failed; will retry"),
         );
       }, everyMs);
