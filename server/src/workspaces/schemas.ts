@@ -66,7 +66,7 @@ export type UpdateWorkspaceInput = z.infer<typeof ZUpdateWorkspaceInput>;
 
 export const ZWorkspaceListInput = ZPageInput.extend({
   status: z.enum(workspaceStatuses).optional(),
-  /** Admins only: every workspace of this organization instead of their own. */
+  /** Admins only: every workspace of their own organization (another organization is NOT_FOUND). */
   organizationId: id.optional(),
 }).default({ page: 1, limit: 20 });
 export type WorkspaceListInput = z.infer<typeof ZWorkspaceListInput>;

@@ -80,6 +80,10 @@ export async function listWorkspaces(
   if (input.organizationId !== undefined && !principal.isAdmin) {
     throw new AppError("FORBIDDEN", "Only administrators may list an organization's workspaces");
   }
+  // An admin administers their own organization only; another one is as if it did not exist.
+  if (input.organizationId !== undefined && input.organizationId !== principal.organizationId) {
+    throw notFound(`Organization ${input.organizationId}`);
+  }
   const conditions: SQL[] = [
     isNull(workspaces.deletedAt),
     input.organizationId !== undefined
