@@ -413,13 +413,15 @@ const attacks: Attack[] = [
   {
     attack: "a short token",
     door: "http",
-    token: async () => (await shortTokens().issue({ userId: 209, organizationId: 1 })).token,
+    token: async () =>
+      (await shortTokens().issue({ userId: 209, organizationId: 1, roles: [], isAdmin: false })).token,
     expected: /^401 /,
   },
   {
     attack: "a short token",
     door: "rest",
-    token: async () => (await shortTokens().issue({ userId: 209, organizationId: 1 })).token,
+    token: async () =>
+      (await shortTokens().issue({ userId: 209, organizationId: 1, roles: [], isAdmin: false })).token,
     expected: "401",
   },
   {
@@ -453,6 +455,8 @@ const attacks: Attack[] = [
             await shortTokens(600, () => new Date(Date.now() - 3_600_000)).issue({
               userId: 201,
               organizationId: 1,
+              roles: [],
+              isAdmin: false,
             })
           ).token,
         expected: refused,
@@ -486,7 +490,9 @@ const attacks: Attack[] = [
       {
         attack: "a short token for a user this service never saw",
         door,
-        token: async () => (await shortTokens().issue({ userId: 987_654, organizationId: 1 })).token,
+        token: async () =>
+          (await shortTokens().issue({ userId: 987_654, organizationId: 1, roles: [], isAdmin: false }))
+            .token,
         expected: refused,
       },
       { attack: "no token", door, token: async () => "", expected: refused },

@@ -79,7 +79,7 @@ describe("main tokens on the HTTP API", () => {
     [
       "a short token",
       async () =>
-        `Bearer ${(await createShortTokens({ secret: TEST_SHORT_SECRET, ttlSeconds: 600 }).issue({ userId: 101, organizationId: 7 })).token}`,
+        `Bearer ${(await createShortTokens({ secret: TEST_SHORT_SECRET, ttlSeconds: 600 }).issue({ userId: 101, organizationId: 7, roles: [], isAdmin: false })).token}`,
       /short token|signature/,
     ],
     ["garbage", async () => "Bearer not-a-jwt", /malformed/],
@@ -130,9 +130,22 @@ describe("POST /api/v1/auth", () => {
     const verified = await createShortTokens({ secret: TEST_SHORT_SECRET, ttlSeconds: 600 }).verify(
       body.short_token,
     );
-    expect(verified).toEqual({ userId: 110, organizationId: 9 });
+    expect(verified).toEqual({
+      userId: 110,
+      organizationId: 9,
+      roles: ["user"],
+      isAdmin: false,
+      expiresAt: expect.any(Date),
+    });
     const payload = JSON.parse(Buffer.from(body.short_token.split(".")[1] ?? "", "base64url").toString());
-    expect(payload).toMatchObject({ sub: "110", org: 9, purpose: "ws-auth", jti: expect.any(String) });
+    expect(payload).toMatchObject({
+      sub: "110",
+      org: 9,
+      purpose: "ws-auth",
+      jti: expect.any(String),
+      roles: ["user"],
+      adm: false,
+    });
     expect(payload.exp - payload.iat).toBe(app.config.shortToken.ttlSeconds);
     expect(app.config.shortToken.ttlSeconds).toBe(600);
   });

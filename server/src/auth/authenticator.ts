@@ -36,18 +36,40 @@ export function createAuthenticator(db: Database, config: Config) {
       };
     },
 
-    /** A short token (WebSocket only) → the caller; the user must still exist and be active. */
+    /**
+     * A short token (WebSocket only) → the caller, with the roles the main token proved when the
+     * short token was issued. The user must still exist, be active and be in the organization the
+     * token was issued for: a user moved since gets a new token (and with it, new rights).
+     */
     async fromShortToken(token: string | undefined | null): Promise<Principal> {
       if (!token) throw new AppError("UNAUTHENTICATED", "A short token is required to open a WebSocket");
       const subject = await shortTokens.verify(token);
       const user = assertActive(await findUser(db, subject.userId), subject.userId);
+      if (user.organizationId !== subject.organizationId) {
+        throw new AppError(
+          "UNAUTHENTICATED",
+          "This short token was issued for another organization of the user: get a new one",
+        );
+      }
       return {
         userId: user.id,
         organizationId: user.organizationId,
-        roles: [],
-        isAdmin: false,
+        roles: subject.roles,
+        isAdmin: subject.isAdmin,
         via: "short-token",
+        expiresAt: subject.expiresAt,
       };
+    },
+
+    /** A short token for a caller signed in with a main token; a short token cannot mint another. */
+    issueShortToken(principal: Principal) {
+      if (principal.via !== "main-token") {
+        throw new AppError(
+          "FORBIDDEN",
+          "A short token only opens a WebSocket: get new short tokens over HTTP with the main token",
+        );
+      }
+      return shortTokens.issue(principal);
     },
   };
 }

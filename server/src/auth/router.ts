@@ -31,10 +31,7 @@ export const authRouter = router({
   }),
 
   createShortToken: authedProcedure.output(ZShortTokenResponse).mutation(async ({ ctx }) => {
-    const { token, expiresAt } = await ctx.services.auth.shortTokens.issue({
-      userId: ctx.principal.userId,
-      organizationId: ctx.principal.organizationId,
-    });
+    const { token, expiresAt } = await ctx.services.auth.issueShortToken(ctx.principal);
     return { token, expiresAt: expiresAt.toISOString() };
   }),
 });

@@ -210,6 +210,8 @@ describe("the legacy /ws endpoint", () => {
     ).issue({
       userId: OWNER.id,
       organizationId: 1,
+      roles: [],
+      isAdmin: false,
     });
     await expect(openLegacy(expired.token)).rejects.toThrow(/401/);
     await expect(

@@ -20,10 +20,7 @@ export async function handleLegacyAuth(
 ): Promise<void> {
   try {
     const principal = await services.auth.fromAuthorizationHeader(req.headers.authorization);
-    const { token } = await services.auth.shortTokens.issue({
-      userId: principal.userId,
-      organizationId: principal.organizationId,
-    });
+    const { token } = await services.auth.issueShortToken(principal);
     sendJson(res, 200, { success: true, short_token: token, data: { token } });
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
