@@ -4,7 +4,7 @@ import { type Authenticator, createAuthenticator } from "./auth/authenticator.js
 import { type Bus, createBus } from "./bus/index.js";
 import type { Config } from "./config/index.js";
 import { createDevpodDriver, type DevpodDriver } from "./devpod/driver.js";
-import { type ConnectionRegistry, createConnectionRegistry } from "./events/connections.js";
+import { type ConnectionRegistry, createConnectionRegistry, userStandings } from "./events/connections.js";
 import { createEventHub, type EventHub } from "./events/hub.js";
 import { createOutboxRelay, type OutboxRelay } from "./events/relay.js";
 import { createEventPruner, type EventPruner } from "./events/retention.js";
@@ -99,7 +99,11 @@ export async function createServices(
       (delivered) => metrics.eventsFannedOut.inc(delivered),
       (error) => log.warn({ err: error }, "an event could not be fanned out"),
     ),
-    connections: createConnectionRegistry(config.ws.maxConnectionsPerUser),
+    connections: createConnectionRegistry(config.ws.maxConnectionsPerUser, {
+      recheckEveryMs: config.ws.recheckEveryMs,
+      lookUpUsers: userStandings(handle.db),
+      onRecheckError: (error) => log.warn({ err: error }, "could not recheck the users of open sockets"),
+    }),
     metrics,
     readiness: [
       { name: "database", check: () => handle.ping() },

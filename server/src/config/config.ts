@@ -55,6 +55,7 @@ export const envSchema = z.object({
   ALLOWED_ORIGINS: list,
   WS_MAX_CONNECTIONS_PER_USER: positiveInt(20),
   WS_MAX_BUFFERED_BYTES: positiveInt(1024 * 1024),
+  WS_RECHECK_INTERVAL: duration("15s"),
   DEVPOD_BIN: z.string().default("devpod"),
   DEVPOD_HOME_ROOT: optionalText,
   WORKER_CONCURRENCY: positiveInt(4),
@@ -81,7 +82,7 @@ export interface EncryptionKey {
 export interface Config {
   env: Env["NODE_ENV"];
   http: { port: number; host: string; allowedOrigins: string[] };
-  ws: { maxConnectionsPerUser: number; maxBufferedBytes: number };
+  ws: { maxConnectionsPerUser: number; maxBufferedBytes: number; recheckEveryMs: number };
   database: { url: string | undefined; dataDir: string };
   bus: { url: string | undefined; exchange: string; operationsQueue: string; identityQueuePrefix: string };
   auth: {
@@ -140,6 +141,7 @@ export function buildConfig(env: Env): Config {
     ws: {
       maxConnectionsPerUser: env.WS_MAX_CONNECTIONS_PER_USER,
       maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
+      recheckEveryMs: env.WS_RECHECK_INTERVAL,
     },
     database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR },
     bus: {

@@ -117,7 +117,7 @@ export function createLegacyWebSocketServer(services: Services) {
       wss.handleUpgrade(req, socket, head, (ws) => {
         ws.on("error", () => {});
         try {
-          services.connections.add(principal.userId, ws);
+          services.connections.add(principal, ws);
         } catch (error) {
           ws.close(1008, (error as Error).message);
           return;

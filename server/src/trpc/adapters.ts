@@ -53,7 +53,7 @@ export function attachTrpcWebSocket(services: Services, wss: WebSocketServer) {
       let principal: Principal;
       try {
         principal = await services.auth.fromShortToken(token);
-        services.connections.add(principal.userId, res);
+        services.connections.add(principal, res, { reconnectHint: true });
       } catch (error) {
         if (error instanceof AppError) {
           throw new TRPCError({ code: error.trpcCode, message: error.message, cause: error });

@@ -1,5 +1,6 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, ZodRealError } from "zod";
+import type { Principal } from "../auth/principal.js";
 import { type AppCode, AppError, asUnavailable } from "../errors.js";
 import { createSocketGate, SocketClosedError } from "../events/socket-gate.js";
 import { isStorableText, storableTextMessage } from "../text.js";
@@ -108,9 +109,33 @@ const takeTurnsPerSocket = t.middleware(async ({ ctx, next }) => {
 export const router = t.router;
 export const publicProcedure = t.procedure.use(takeTurnsPerSocket).use(mapErrors).use(refuseUnstorableInput);
 
+/**
+ * What a WebSocket may run, decided here and nowhere else: a socket is opened with a short token
+ * (a credential that travels in URLs and lives minutes), so it reads and subscribes, and nothing
+ * more. Mutations (`auth.createShortToken` among them) go over HTTP with the main token. Nothing
+ * runs on a socket once its short token has expired (the socket is closed then as well).
+ */
+function assertSocketMayRun(
+  ctx: Context,
+  principal: Principal,
+  type: "query" | "mutation" | "subscription",
+): void {
+  if (ctx.transport !== "ws" && principal.via !== "short-token") return;
+  if (principal.expiresAt && Date.now() >= principal.expiresAt.getTime()) {
+    throw new AppError("UNAUTHENTICATED", "The short token this WebSocket was opened with has expired");
+  }
+  if (type === "mutation") {
+    throw new AppError(
+      "FORBIDDEN",
+      "A WebSocket runs queries and subscriptions only: send mutations over HTTP with the main token",
+    );
+  }
+}
+
 /** A signed-in, active user (main token on HTTP, short token on WebSocket). */
-export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+export const authedProcedure = publicProcedure.use(async ({ ctx, next, type }) => {
   const principal = await ctx.authenticate();
+  assertSocketMayRun(ctx, principal, type);
   return next({ ctx: { principal } });
 });
 
