@@ -105,7 +105,12 @@ describe("the packed client against the real server", () => {
     const socketTokens: string[] = [];
     class RecordingWebSocket extends WebSocket {
       override send(data: unknown, ...rest: unknown[]): void {
-        const message = JSON.parse(String(data)) as { method?: string; data?: { token?: string } };
+        // Besides JSON, the client sends "PING" on a socket it is moving subscriptions off.
+        const text = String(data);
+        const message = (text.startsWith("{") ? JSON.parse(text) : {}) as {
+          method?: string;
+          data?: { token?: string };
+        };
         if (message.method === "connectionParams") socketTokens.push(message.data?.token as string);
         (super.send as (...args: unknown[]) => void)(data, ...rest);
       }
@@ -170,8 +175,14 @@ describe("the packed client against the real server", () => {
     await client.close();
 
     expect(dropped).toBe(1);
-    expect(socketTokens).toHaveLength(2);
-    expect(states).toEqual(["connecting", "open", "connecting", "open", "closed"]);
+    // One socket after the drop, and one for each short token that expired on the way (a move
+    // the server asked for, which the states below do not show).
+    expect(socketTokens.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(socketTokens).size).toBe(socketTokens.length);
+    // Lost once (the drop; a move the server asked for may have been under way too), then closed.
+    expect(states.slice(0, 4)).toEqual(["connecting", "open", "connecting", "open"]);
+    expect(states.slice(4, -1).every((state, i) => state === (i % 2 ? "open" : "connecting"))).toBe(true);
+    expect(states.at(-1)).toBe("closed");
     const seen = events.map((event) => event.id);
     expect(seen).toEqual(await storedIds(workspace.id, seen.at(-1) as string));
     expect(events[0]?.event_type).toBe("workspace_created");
@@ -179,9 +190,9 @@ describe("the packed client against the real server", () => {
     expect(events.filter((event) => event.event_type === "workspace_log").length).toBeGreaterThan(40);
   });
 
-  it("reconnects with a new short token after the first one expired, without the caller doing anything", async () => {
+  it("moves to a socket with a new short token before each one expires, without the caller doing anything and without a gap", async () => {
     const user = 702;
-    const { client, socketTokens } = await signedInClient(user);
+    const { client, socketTokens, states } = await signedInClient(user);
     const workspace = await client.api.workspace.create.mutate({
       title: "Long-lived",
       repositoryId: catalog.repositoryId,
@@ -191,31 +202,30 @@ describe("the packed client against the real server", () => {
     const reached = (status: string) => () => statusesOf(events).includes(status as never);
     client.watchWorkspace(workspace.id, { onEvent: (event) => events.push(event) }, { lastEventId: 0 });
     await until(reached("running"));
-    expect(socketTokens).toHaveLength(1);
     const [first] = socketTokens as [string];
 
-    // The connection outlives its token: the token only had to be good when the socket opened.
-    await new Promise((resolve) => setTimeout(resolve, SHORT_TOKEN_TTL_MS + 1000));
+    // A socket lives no longer than its token: the server asks the client to reconnect shortly
+    // before the expiry, and the client opens the next socket with a token of its own.
+    await new Promise((resolve) => setTimeout(resolve, 2 * SHORT_TOKEN_TTL_MS + 500));
     await expect(app.server.services.auth.fromShortToken(first)).rejects.toMatchObject({
       code: "UNAUTHENTICATED",
     });
-    expect(client.connectionState).toBe("open");
-
-    expect(dropSocketsOf(user)).toBe(1);
-    await until(() => socketTokens.length === 2 && client.connectionState === "open");
-    expect(socketTokens[1]).not.toBe(first);
-    await expect(app.server.services.auth.fromShortToken(socketTokens[1])).resolves.toMatchObject({
+    expect(socketTokens.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(socketTokens).size).toBe(socketTokens.length);
+    await expect(app.server.services.auth.fromShortToken(socketTokens.at(-1))).resolves.toMatchObject({
       userId: user,
     });
+    expect(client.connectionState).toBe("open");
+    // Each move happened while the old socket was still open: the client never saw itself disconnected.
+    expect(states).toEqual(["connecting", "open"]);
 
-    // The resubscribed stream carries on: the stop made after the reconnect arrives, and nothing is missing.
+    // The moved stream carries on: the stop made now arrives, and nothing is missing or repeated.
     await client.api.workspace.stop.mutate({ id: workspace.id });
     await until(reached("stopped"));
     await client.close();
     const seen = events.map((event) => event.id);
     expect(seen).toEqual(await storedIds(workspace.id, seen.at(-1) as string));
     expect(statusesOf(events)).toEqual(["pending", "starting", "running", "stopping", "stopped"]);
-    expect(socketTokens).toHaveLength(2);
   });
 });
 

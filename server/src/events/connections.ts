@@ -12,7 +12,10 @@ export const CLOSE_SLOW_READER = 1013;
 export const CLOSE_TOKEN_EXPIRED = 4001;
 /** A reader that is not reading will not read our close frame either: drop the socket after this. */
 const SLOW_READER_GRACE_MS = 1000;
-/** A tRPC client told to reconnect this long before expiry moves its subscriptions without a gap. */
+/**
+ * A tRPC client told to reconnect this long before expiry (or a third of the token's life, when
+ * shorter) moves its subscriptions to a new socket without a gap.
+ */
 const MAX_RECONNECT_LEAD_MS = 30_000;
 /** tRPC's server-requested reconnect: the client opens a new socket (new token) and moves over. */
 const RECONNECT_NOTIFICATION = JSON.stringify({ id: null, method: "reconnect" });
@@ -77,7 +80,7 @@ export function createConnectionRegistry(maxPerUser: number, options: Connection
       wait();
     };
     if (reconnectHint) {
-      const lead = Math.min(MAX_RECONNECT_LEAD_MS, Math.floor((expiresAt - Date.now()) / 5));
+      const lead = Math.min(MAX_RECONNECT_LEAD_MS, Math.floor((expiresAt - Date.now()) / 3));
       at(expiresAt - lead, () => {
         if (socket.readyState === socket.OPEN) socket.send(RECONNECT_NOTIFICATION);
       });
