@@ -291,6 +291,26 @@ describe("an open socket follows its user's standing, without the broker's help"
   });
 });
 
+describe("admin rights belong to the organization the token was issued in", () => {
+  it("gives an admin moved to another organization no admin rights there with their old main token", async () => {
+    const mover: TestUser = { id: 404, organizationId: 1, roles: ["admin"] };
+    const client = await clientFor(app, mover);
+    expect((await client.workspace.list.query({ organizationId: 1 })).total).toBe(1);
+    await app.db.handle.db.update(users).set({ organizationId: 2 }).where(eq(users.id, mover.id));
+    expect(await client.auth.me.query()).toMatchObject({ organizationId: 2, isAdmin: false });
+    expect(await codeOf(client.workspace.list.query({ organizationId: 2 }))).toBe("FORBIDDEN");
+    expect(await codeOf(client.workspace.get.query({ id: workspaceB }))).toBe("NOT_FOUND");
+    expect(await codeOf(client.workspace.get.query({ id: workspaceA }))).toBe("NOT_FOUND");
+    // Nor does a short token traded for it carry any.
+    const { client: socket, wsClient } = socketClient((await client.auth.createShortToken.mutate()).token);
+    try {
+      expect(await socket.auth.me.query()).toMatchObject({ organizationId: 2, isAdmin: false });
+    } finally {
+      await wsClient.close();
+    }
+  });
+});
+
 describe("an admin keeps admin rights on a socket", () => {
   it("lets organization A's admin subscribe to a member's workspace over tRPC and /ws, as HTTP lets them read it", async () => {
     expect((await adminA.workspace.get.query({ id: workspaceA })).id).toBe(workspaceA);

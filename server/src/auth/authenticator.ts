@@ -27,11 +27,15 @@ export function createAuthenticator(db: Database, config: Config) {
         organizationId: claims.user.organization_id,
         isActive: claims.user.is_active,
       });
+      // Admin roles are the token's for the organization it names: once the user has moved to
+      // another organization (sync or identity event), they administer nothing there.
+      const tokenOrganization = claims.user.organization_id;
+      const sameOrganization = tokenOrganization === undefined || tokenOrganization === user.organizationId;
       return {
         userId: user.id,
         organizationId: user.organizationId,
         roles: claims.roles,
-        isAdmin: claims.roles.some((role) => adminRoles.has(role)),
+        isAdmin: sameOrganization && claims.roles.some((role) => adminRoles.has(role)),
         via: "main-token",
       };
     },
