@@ -191,13 +191,21 @@ export async function shortTokenFor(app: TestServer, user: TestUser): Promise<st
   return (await client.auth.createShortToken.mutate()).token;
 }
 
-/** A typed tRPC client over the WebSocket, opened with a short token. */
+/**
+ * A typed tRPC client over the WebSocket, opened with a short token: a fresh one for every socket,
+ * as the SDK does (a socket lives no longer than its token).
+ */
 export async function wsClientFor(app: TestServer, user: TestUser) {
-  const token = await shortTokenFor(app, user);
+  const first = await shortTokenFor(app, user);
+  let used = false;
   const wsClient = createWSClient({
     url: `${app.wsUrl}/trpc`,
     WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-    connectionParams: { token },
+    connectionParams: async () => {
+      const token = used ? await shortTokenFor(app, user) : first;
+      used = true;
+      return { token };
+    },
   });
   const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient })] });
   return { client, close: () => wsClient.close() };
