@@ -5,6 +5,9 @@ import { describe, expect, it } from "vitest";
 import { loadConfig, parseDuration } from "./index.js";
 
 const key = Buffer.alloc(32, 7).toString("base64");
+/** HS256 secrets long enough for production (32 bytes). */
+const main = "m".repeat(32);
+const short = "s".repeat(32);
 
 describe("config", () => {
   it("parses durations", () => {
@@ -31,15 +34,15 @@ describe("config", () => {
 
   it("requires every secret in production, naming the missing one", () => {
     expect(() =>
-      loadConfig({ NODE_ENV: "production", SHORT_TOKEN_SECRET: "s", ENCRYPTION_KEYS: `a:${key}` }),
+      loadConfig({ NODE_ENV: "production", SHORT_TOKEN_SECRET: short, ENCRYPTION_KEYS: `a:${key}` }),
     ).toThrow(/AUTH_JWKS_URL or AUTH_MAIN_TOKEN_SECRET/);
     expect(() =>
-      loadConfig({ NODE_ENV: "production", AUTH_MAIN_TOKEN_SECRET: "m", ENCRYPTION_KEYS: `a:${key}` }),
+      loadConfig({ NODE_ENV: "production", AUTH_MAIN_TOKEN_SECRET: main, ENCRYPTION_KEYS: `a:${key}` }),
     ).toThrow(/SHORT_TOKEN_SECRET/);
   });
 
   it("names a bad variable", () => {
-    const base = { NODE_ENV: "production", AUTH_MAIN_TOKEN_SECRET: "m", SHORT_TOKEN_SECRET: "s" } as const;
+    const base = { NODE_ENV: "production", AUTH_MAIN_TOKEN_SECRET: main, SHORT_TOKEN_SECRET: short } as const;
     expect(() => loadConfig({ ...base, ENCRYPTION_KEYS: "a:c2hvcnQ=" })).toThrow(/key "a" must be 32 bytes/);
     expect(() => loadConfig({ ...base, ENCRYPTION_KEYS: `a:${key}`, PORT: "eighty" })).toThrow(/PORT/);
     expect(() => loadConfig({ ...base, ENCRYPTION_KEYS: `a:${key}`, SHORT_TOKEN_TTL: "later" })).toThrow(
@@ -47,11 +50,29 @@ describe("config", () => {
     );
   });
 
+  it("refuses HS256 secrets shorter than 32 bytes in production, naming the variable", () => {
+    const base = { NODE_ENV: "production", ENCRYPTION_KEYS: `a:${key}` } as const;
+    expect(() =>
+      loadConfig({ ...base, AUTH_MAIN_TOKEN_SECRET: "m".repeat(31), SHORT_TOKEN_SECRET: short }),
+    ).toThrow(/AUTH_MAIN_TOKEN_SECRET must be at least 32 bytes \(it has 31\)/);
+    expect(() => loadConfig({ ...base, AUTH_MAIN_TOKEN_SECRET: main, SHORT_TOKEN_SECRET: "short" })).toThrow(
+      /SHORT_TOKEN_SECRET must be at least 32 bytes \(it has 5\)/,
+    );
+    // Bytes, not characters: 16 two-byte characters are 32 bytes.
+    expect(() =>
+      loadConfig({ ...base, AUTH_MAIN_TOKEN_SECRET: "é".repeat(16), SHORT_TOKEN_SECRET: short }),
+    ).not.toThrow();
+    // Outside production a short secret still starts (a local try-out).
+    expect(() =>
+      loadConfig({ ...base, NODE_ENV: "test", AUTH_MAIN_TOKEN_SECRET: "m", SHORT_TOKEN_SECRET: "s" }),
+    ).not.toThrow();
+  });
+
   it("reads lists and defaults", () => {
     const { config } = loadConfig({
       NODE_ENV: "production",
-      AUTH_MAIN_TOKEN_SECRET: "m",
-      SHORT_TOKEN_SECRET: "s",
+      AUTH_MAIN_TOKEN_SECRET: main,
+      SHORT_TOKEN_SECRET: short,
       ENCRYPTION_KEYS: `new:${key},old:${key}`,
       ADMIN_ROLES: "admin, owner",
     });

@@ -135,6 +135,7 @@ export function buildConfig(env: Env): Config {
   }
   if (!env.SHORT_TOKEN_SECRET) throw new ConfigError("SHORT_TOKEN_SECRET is required");
   if (!env.ENCRYPTION_KEYS) throw new ConfigError("ENCRYPTION_KEYS is required");
+  if (env.NODE_ENV === "production") refuseShortHmacSecrets(env);
   return {
     env: env.NODE_ENV,
     http: { port: env.PORT, host: env.HOST, allowedOrigins: env.ALLOWED_ORIGINS },
@@ -183,6 +184,22 @@ export function buildConfig(env: Env): Config {
     identity: { apiUrl: env.AUTH_API_URL, masterToken: env.AUTH_API_MASTER_TOKEN },
     logLevel: env.LOG_LEVEL,
   };
+}
+
+/** HS256 keys shorter than the hash (32 bytes) are guessable offline from one token (RFC 7518 §3.2). */
+const MIN_HMAC_SECRET_BYTES = 32;
+
+function refuseShortHmacSecrets(env: Env): void {
+  for (const name of ["AUTH_MAIN_TOKEN_SECRET", "SHORT_TOKEN_SECRET"] as const) {
+    const value = env[name];
+    const bytes = value === undefined ? MIN_HMAC_SECRET_BYTES : Buffer.byteLength(value);
+    if (bytes < MIN_HMAC_SECRET_BYTES) {
+      throw new ConfigError(
+        `${name} must be at least ${MIN_HMAC_SECRET_BYTES} bytes (it has ${bytes}) in production: ` +
+          "an HS256 secret shorter than that can be guessed from one token; `openssl rand -base64 48` makes one",
+      );
+    }
+  }
 }
 
 /** `id:base64key,...`; each key must decode to exactly 32 bytes, ids must be unique. */
