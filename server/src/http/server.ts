@@ -6,6 +6,7 @@ import { createLegacyWebSocketServer } from "../events/legacy-ws.js";
 import { routeLabel, sendMetrics } from "../metrics/http.js";
 import type { Services } from "../services.js";
 import { attachTrpcWebSocket, createTrpcHttpHandler } from "../trpc/adapters.js";
+import { handleCors } from "./cors.js";
 import { sendHealth, sendReadiness } from "./health.js";
 import { pathOf, sendJson } from "./json.js";
 import { handleLegacyAuth } from "./legacy-auth.js";
@@ -29,6 +30,7 @@ export function createHttpApp(services: Services): HttpApp {
   const legacyWs = createLegacyWebSocketServer(services);
 
   const route = async (req: IncomingMessage, res: ServerResponse, path: string) => {
+    if (handleCors(req, res, services.config.http.allowedOrigins)) return;
     if (path === "/healthz" && req.method === "GET") return sendHealth(res);
     if (path === "/readyz" && req.method === "GET") return sendReadiness(res, services.readiness);
     if (path === "/api/v1/auth" && req.method === "POST") return handleLegacyAuth(req, res, services);

@@ -19,6 +19,8 @@ export function createTrpcHttpHandler(services: Services) {
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: MAX_BODY_BYTES,
+    // tRPC sets its own `vary`; CORS answers (http/cors.ts) also vary by Origin.
+    responseMeta: () => ({ headers: new Headers([["vary", "Origin"]]) }),
     createContext: ({ req }): Context => {
       const requestId = requestIdOf(req);
       let principal: Promise<Principal> | undefined;
