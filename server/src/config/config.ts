@@ -53,6 +53,8 @@ export const envSchema = z.object({
   SHORT_TOKEN_TTL: duration("10m"),
   ENCRYPTION_KEYS: optionalText,
   ALLOWED_ORIGINS: list,
+  TRPC_MAX_BATCH_SIZE: positiveInt(50),
+  HTTP_CONCURRENT_CALLS_PER_USER: positiveInt(4),
   WS_MAX_CONNECTIONS_PER_USER: positiveInt(20),
   WS_MAX_BUFFERED_BYTES: positiveInt(1024 * 1024),
   WS_RECHECK_INTERVAL: duration("15s"),
@@ -83,6 +85,8 @@ export interface Config {
   env: Env["NODE_ENV"];
   http: { port: number; host: string; allowedOrigins: string[] };
   ws: { maxConnectionsPerUser: number; maxBufferedBytes: number; recheckEveryMs: number };
+  /** Calls in one HTTP batch; one user's HTTP calls that run at once (the rest wait their turn). */
+  trpc: { maxBatchSize: number; concurrentCallsPerUser: number };
   database: { url: string | undefined; dataDir: string };
   bus: { url: string | undefined; exchange: string; operationsQueue: string; identityQueuePrefix: string };
   auth: {
@@ -139,6 +143,10 @@ export function buildConfig(env: Env): Config {
   return {
     env: env.NODE_ENV,
     http: { port: env.PORT, host: env.HOST, allowedOrigins: env.ALLOWED_ORIGINS },
+    trpc: {
+      maxBatchSize: env.TRPC_MAX_BATCH_SIZE,
+      concurrentCallsPerUser: env.HTTP_CONCURRENT_CALLS_PER_USER,
+    },
     ws: {
       maxConnectionsPerUser: env.WS_MAX_CONNECTIONS_PER_USER,
       maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,

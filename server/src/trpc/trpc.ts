@@ -3,6 +3,7 @@ import { ZodError, ZodRealError } from "zod";
 import type { Principal } from "../auth/principal.js";
 import { type AppCode, AppError, asUnavailable } from "../errors.js";
 import { createSocketGate, SocketClosedError } from "../events/socket-gate.js";
+import { CallAbortedError, callerGateFor } from "../http/caller-gate.js";
 import { isStorableText, storableTextMessage } from "../text.js";
 import type { Context } from "./context.js";
 
@@ -110,6 +111,7 @@ export const router = t.router;
 export const publicProcedure = t.procedure.use(takeTurnsPerSocket).use(mapErrors).use(refuseUnstorableInput);
 
 /**
+/**
  * What a WebSocket may run, decided here and nowhere else: a socket is opened with a short token
  * (a credential that travels in URLs and lives minutes), so it reads and subscribes, and nothing
  * more. Mutations (`auth.createShortToken` among them) go over HTTP with the main token. Nothing
@@ -132,11 +134,23 @@ function assertSocketMayRun(
   }
 }
 
-/** A signed-in, active user (main token on HTTP, short token on WebSocket). */
-export const authedProcedure = publicProcedure.use(async ({ ctx, next, type }) => {
+/**
+ * A signed-in, active user (main token on HTTP, short token on WebSocket). Over HTTP, one user's
+ * calls (every request and batch together) run a few at a time: see http/caller-gate.ts.
+ */
+export const authedProcedure = publicProcedure.use(async ({ ctx, next, type, signal }) => {
   const principal = await ctx.authenticate();
   assertSocketMayRun(ctx, principal, type);
-  return next({ ctx: { principal } });
+  if (ctx.transport !== "http") return next({ ctx: { principal } });
+  try {
+    return await callerGateFor(ctx.services).run(principal.userId, signal, () =>
+      next({ ctx: { principal } }),
+    );
+  } catch (error) {
+    if (error instanceof CallAbortedError)
+      throw new TRPCError({ code: "CLIENT_CLOSED_REQUEST", message: error.message });
+    throw error;
+  }
 });
 
 export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
