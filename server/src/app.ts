@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Bus, Subscription } from "./bus/index.js";
 import type { Config } from "./config/index.js";
 import { createHttpApp } from "./http/server.js";
+import { createMetricsEndpoint, createMetricsServer } from "./metrics/http.js";
 import { createWorker, type Worker } from "./operations/worker.js";
 import { createServices, type Services } from "./services.js";
 import { createIdentityClient } from "./users/identity-client.js";
@@ -11,6 +12,8 @@ import { startIdentityEventConsumer } from "./users/identity-events.js";
 export interface RunningProcess {
   /** The API's port, when this process serves the API. */
   port: number | undefined;
+  /** The port of `/metrics`' own listener, when `METRICS_PORT` is set. */
+  metricsPort: number | undefined;
   services: Services;
   worker: Worker | undefined;
   stop(): Promise<void>;
@@ -39,7 +42,14 @@ export async function startProcess(
   let http: ReturnType<typeof createHttpApp> | undefined;
   let worker: Worker | undefined;
   const subscriptions: Subscription[] = [];
+  // An api process serves /metrics (on its port, or METRICS_PORT); a worker-only one on METRICS_PORT.
+  const metrics =
+    options.api || config.metrics.port !== undefined ? createMetricsEndpoint(services) : undefined;
+  const metricsServer =
+    metrics && config.metrics.port !== undefined ? createMetricsServer(metrics) : undefined;
   const stopAll = async () => {
+    await metricsServer?.close();
+    metrics?.close();
     await http?.close();
     await worker?.stop();
     for (const subscription of subscriptions.splice(0)) await subscription.close();
@@ -58,10 +68,17 @@ export async function startProcess(
       worker = createWorker(services);
       await worker.start();
     }
+    let metricsPort: number | undefined;
+    if (metricsServer) {
+      ({ port: metricsPort } = await metricsServer.listen(config.metrics.port ?? 0, config.metrics.host));
+      log.info({ port: metricsPort, host: config.metrics.host }, "metrics listening");
+    } else if (!options.api) {
+      log.info("metrics not served: set METRICS_PORT to give this worker a metrics listener");
+    }
     let port: number | undefined;
     if (options.api) {
       subscriptions.push(...(await startApiSubscriptions(services)));
-      http = createHttpApp(services);
+      http = createHttpApp(services, { metrics: metricsServer ? undefined : metrics });
       ({ port } = await http.listen(config.http.port, config.http.host));
       log.info(
         { port, host: config.http.host, database: services.dbHandle.kind, bus: services.bus.kind },
@@ -70,6 +87,7 @@ export async function startProcess(
     }
     return {
       port,
+      metricsPort,
       services,
       worker,
       stop: stopAll,

@@ -68,6 +68,23 @@ describe("config", () => {
     ).not.toThrow();
   });
 
+  it("reads the metrics listener: an empty METRICS_PORT is unset, a bad one is named", () => {
+    const base = { NODE_ENV: "production", AUTH_MAIN_TOKEN_SECRET: main, SHORT_TOKEN_SECRET: short } as const;
+    const env = { ...base, ENCRYPTION_KEYS: `a:${key}`, HOST: "10.0.0.1" };
+    expect(loadConfig({ ...env, METRICS_PORT: "" }).config.metrics).toEqual({
+      port: undefined,
+      host: "10.0.0.1",
+      token: undefined,
+    });
+    expect(
+      loadConfig({ ...env, METRICS_PORT: "9464", METRICS_HOST: "127.0.0.1" }).config.metrics,
+    ).toMatchObject({
+      port: 9464,
+      host: "127.0.0.1",
+    });
+    expect(() => loadConfig({ ...env, METRICS_PORT: "prometheus" })).toThrow(/METRICS_PORT/);
+  });
+
   it("reads lists and defaults", () => {
     const { config } = loadConfig({
       NODE_ENV: "production",

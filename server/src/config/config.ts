@@ -55,6 +55,10 @@ export const envSchema = z.object({
   ALLOWED_ORIGINS: list,
   TRPC_MAX_BATCH_SIZE: positiveInt(50),
   HTTP_CONCURRENT_CALLS_PER_USER: positiveInt(4),
+  // Empty (as in .env.example) is unset, not port 0.
+  METRICS_PORT: optionalText.pipe(z.coerce.number<string | undefined>().int().min(0).max(65535).optional()),
+  METRICS_HOST: optionalText,
+  METRICS_TOKEN: optionalText,
   WS_MAX_CONNECTIONS_PER_USER: positiveInt(20),
   WS_MAX_BUFFERED_BYTES: positiveInt(1024 * 1024),
   WS_RECHECK_INTERVAL: duration("15s"),
@@ -87,6 +91,8 @@ export interface Config {
   ws: { maxConnectionsPerUser: number; maxBufferedBytes: number; recheckEveryMs: number };
   /** Calls in one HTTP batch; one user's HTTP calls that run at once (the rest wait their turn). */
   trpc: { maxBatchSize: number; concurrentCallsPerUser: number };
+  /** `port` set: /metrics on a listener of its own (every role), not on the API's port. */
+  metrics: { port: number | undefined; host: string; token: string | undefined };
   database: { url: string | undefined; dataDir: string };
   bus: { url: string | undefined; exchange: string; operationsQueue: string; identityQueuePrefix: string };
   auth: {
@@ -147,6 +153,7 @@ export function buildConfig(env: Env): Config {
       maxBatchSize: env.TRPC_MAX_BATCH_SIZE,
       concurrentCallsPerUser: env.HTTP_CONCURRENT_CALLS_PER_USER,
     },
+    metrics: { port: env.METRICS_PORT, host: env.METRICS_HOST ?? env.HOST, token: env.METRICS_TOKEN },
     ws: {
       maxConnectionsPerUser: env.WS_MAX_CONNECTIONS_PER_USER,
       maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,

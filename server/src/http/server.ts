@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { AppError } from "../errors.js";
 import { createLegacyWebSocketServer } from "../events/legacy-ws.js";
-import { routeLabel, sendMetrics } from "../metrics/http.js";
+import { type MetricsEndpoint, routeLabel } from "../metrics/http.js";
 import type { Services } from "../services.js";
 import { attachTrpcWebSocket, createTrpcHttpHandler } from "../trpc/adapters.js";
 import { handleCors } from "./cors.js";
@@ -22,8 +22,11 @@ export interface HttpApp {
   close(): Promise<void>;
 }
 
-/** One port: REST and tRPC over HTTP, tRPC over WebSocket. */
-export function createHttpApp(services: Services): HttpApp {
+/**
+ * One port: REST and tRPC over HTTP, tRPC over WebSocket, and `/metrics` when `metrics` is given
+ * (not when `METRICS_PORT` puts it on a listener of its own).
+ */
+export function createHttpApp(services: Services, { metrics }: { metrics?: MetricsEndpoint } = {}): HttpApp {
   const trpcHttp = createTrpcHttpHandler(services);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES });
   const trpcWs = attachTrpcWebSocket(services, wss);
@@ -34,7 +37,7 @@ export function createHttpApp(services: Services): HttpApp {
     if (path === "/healthz" && req.method === "GET") return sendHealth(res);
     if (path === "/readyz" && req.method === "GET") return sendReadiness(res, services.readiness);
     if (path === "/api/v1/auth" && req.method === "POST") return handleLegacyAuth(req, res, services);
-    if (path === "/metrics" && req.method === "GET") return sendMetrics(res, services);
+    if (path === "/metrics" && req.method === "GET" && metrics) return metrics.handle(req, res);
     if (path === "/trpc" || path.startsWith("/trpc/")) return trpcHttp(req, res);
     sendJson(res, 404, { error: `No route for ${req.method} ${path}` });
   };

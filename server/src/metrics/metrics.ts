@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 const secondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const operationBuckets = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
@@ -9,6 +9,8 @@ const operationBuckets = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
  */
 export function createMetrics() {
   const registry = new Registry();
+  // The process's own: CPU, memory, event loop lag, GC, handles (prom-client's defaults).
+  collectDefaultMetrics({ register: registry });
   const metric = { registers: [registry] };
   return {
     registry,
