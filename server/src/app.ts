@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Bus, Subscription } from "./bus/index.js";
 import type { Config } from "./config/index.js";
 import { createHttpApp } from "./http/server.js";
-import { createMetricsEndpoint, createMetricsServer } from "./metrics/http.js";
+import { createMetricsEndpoint, createMetricsServer, type MetricsEndpoint } from "./metrics/http.js";
 import { createWorker, type Worker } from "./operations/worker.js";
 import { createServices, type Services } from "./services.js";
 import { createIdentityClient } from "./users/identity-client.js";
@@ -42,11 +42,8 @@ export async function startProcess(
   let http: ReturnType<typeof createHttpApp> | undefined;
   let worker: Worker | undefined;
   const subscriptions: Subscription[] = [];
-  // An api process serves /metrics (on its port, or METRICS_PORT); a worker-only one on METRICS_PORT.
-  const metrics =
-    options.api || config.metrics.port !== undefined ? createMetricsEndpoint(services) : undefined;
-  const metricsServer =
-    metrics && config.metrics.port !== undefined ? createMetricsServer(metrics) : undefined;
+  let metrics: MetricsEndpoint | undefined;
+  let metricsServer: ReturnType<typeof createMetricsServer> | undefined;
   const stopAll = async () => {
     await metricsServer?.close();
     metrics?.close();
@@ -68,9 +65,12 @@ export async function startProcess(
       worker = createWorker(services);
       await worker.start();
     }
+    // An api process serves /metrics (on its port, or METRICS_PORT); a worker-only one on METRICS_PORT.
     let metricsPort: number | undefined;
-    if (metricsServer) {
-      ({ port: metricsPort } = await metricsServer.listen(config.metrics.port ?? 0, config.metrics.host));
+    if (options.api || config.metrics.port !== undefined) metrics = createMetricsEndpoint(services);
+    if (metrics && config.metrics.port !== undefined) {
+      metricsServer = createMetricsServer(metrics);
+      ({ port: metricsPort } = await metricsServer.listen(config.metrics.port, config.metrics.host));
       log.info({ port: metricsPort, host: config.metrics.host }, "metrics listening");
     } else if (!options.api) {
       log.info("metrics not served: set METRICS_PORT to give this worker a metrics listener");

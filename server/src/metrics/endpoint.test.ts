@@ -144,5 +144,5 @@ describe("a worker-only process (cluster-code worker)", () => {
     expect(text).toContain("# TYPE cluster_code_operations_total counter");
     expect(text).toContain("# TYPE cluster_code_devpod_command_duration_seconds histogram");
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
-  }, 120_000);
+  }, 180_000);
 });

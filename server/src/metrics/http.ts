@@ -112,9 +112,11 @@ export function createMetricsServer(endpoint: MetricsEndpoint) {
     server,
     listen: (port: number, host: string) =>
       new Promise<{ port: number }>((resolve, reject) => {
-        server.once("error", reject);
+        const onError = (error: Error) =>
+          reject(new Error(`METRICS_PORT ${port}: ${error.message}`, { cause: error }));
+        server.once("error", onError);
         server.listen(port, host, () => {
-          server.off("error", reject);
+          server.off("error", onError);
           const address = server.address();
           resolve({ port: typeof address === "object" && address ? address.port : port });
         });
