@@ -80,6 +80,7 @@ export async function createServices(
       timeoutUpMs: config.devpod.timeoutUpMs,
       timeoutOtherMs: config.devpod.timeoutOtherMs,
       killGraceMs: config.devpod.killGraceMs,
+      logLineMaxBytes: config.devpodLogs.lineMaxBytes,
       onCommandFinished: ({ command, exitCode, outcome, seconds }) =>
         metrics.devpodDuration.observe(
           { command, exit_code: exitCode === null ? outcome : String(exitCode) },

@@ -48,6 +48,9 @@ describe("config", () => {
     expect(() => loadConfig({ ...base, ENCRYPTION_KEYS: `a:${key}`, SHORT_TOKEN_TTL: "later" })).toThrow(
       /SHORT_TOKEN_TTL/,
     );
+    expect(() =>
+      loadConfig({ ...base, ENCRYPTION_KEYS: `a:${key}`, DEVPOD_LOG_LINE_MAX_BYTES: "2000000" }),
+    ).toThrow(/DEVPOD_LOG_LINE_MAX_BYTES/);
   });
 
   it("refuses HS256 secrets shorter than 32 bytes in production, naming the variable", () => {
@@ -97,5 +100,10 @@ describe("config", () => {
     expect(config.encryptionKeys.map((k) => k.id)).toEqual(["new", "old"]);
     expect(config.shortToken.ttlSeconds).toBe(600);
     expect(config.bus.exchange).toBe("apps.clusterix-code-v1");
+    expect(config.devpodLogs).toEqual({
+      lineMaxBytes: 16384,
+      maxLinesPerOperation: 200_000,
+      maxBytesPerOperation: 64 * 1024 * 1024,
+    });
   });
 });

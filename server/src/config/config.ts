@@ -70,6 +70,9 @@ export const envSchema = z.object({
   WORKSPACE_URL_TEMPLATE: optionalText,
   OPERATION_TIMEOUT_UP: duration("30m"),
   OPERATION_TIMEOUT_OTHER: duration("5m"),
+  DEVPOD_LOG_LINE_MAX_BYTES: positiveInt(16 * 1024).pipe(z.number().max(1024 * 1024)),
+  DEVPOD_LOG_MAX_LINES: positiveInt(200_000),
+  DEVPOD_LOG_MAX_BYTES: positiveInt(64 * 1024 * 1024),
   QUOTA_MAX_WORKSPACES: positiveInt(10),
   QUOTA_MAX_RUNNING: positiveInt(3),
   EVENT_LOG_RETENTION: duration("30d"),
@@ -107,6 +110,8 @@ export interface Config {
   shortToken: { secret: string; ttlSeconds: number };
   encryptionKeys: EncryptionKey[];
   devpod: { bin: string; homeRoot: string; timeoutUpMs: number; timeoutOtherMs: number; killGraceMs: number };
+  /** DevPod output: a line's text is cut after `lineMaxBytes`; an operation stores at most the others. */
+  devpodLogs: { lineMaxBytes: number; maxLinesPerOperation: number; maxBytesPerOperation: number };
   /** Leases are renewed every third of `leaseMs`; the reconciler sweeps every half. */
   worker: { concurrency: number; leaseMs: number; reconcileEveryMs: number };
   workspaceUrlTemplate: string | undefined;
@@ -183,6 +188,11 @@ export function buildConfig(env: Env): Config {
       timeoutUpMs: env.OPERATION_TIMEOUT_UP,
       timeoutOtherMs: env.OPERATION_TIMEOUT_OTHER,
       killGraceMs: env.DEVPOD_KILL_GRACE,
+    },
+    devpodLogs: {
+      lineMaxBytes: env.DEVPOD_LOG_LINE_MAX_BYTES,
+      maxLinesPerOperation: env.DEVPOD_LOG_MAX_LINES,
+      maxBytesPerOperation: env.DEVPOD_LOG_MAX_BYTES,
     },
     worker: {
       concurrency: env.WORKER_CONCURRENCY,

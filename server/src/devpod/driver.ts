@@ -20,7 +20,7 @@ import {
   upArgs,
 } from "./args.js";
 import { DevpodError } from "./devpod-error.js";
-import { parseLogLine } from "./log-lines.js";
+import { DEFAULT_LINE_MAX_BYTES, parseLogLine } from "./log-lines.js";
 import { runProcess } from "./process.js";
 import {
   providerSetupHash,
@@ -65,6 +65,7 @@ type Installation = "missing" | "current" | "other-source";
 
 export function createDevpodDriver(config: DevpodDriverConfig) {
   const baseEnv = config.env ?? process.env;
+  const lineMaxBytes = config.logLineMaxBytes ?? DEFAULT_LINE_MAX_BYTES;
   // DevPod rewrites config.yaml without a lock: provider setup runs one at a time per home, in
   // this process (a queue) and across processes sharing the home (a lock file).
   const setupQueues = new Map<string, Promise<void>>();
@@ -89,9 +90,9 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
       killGraceMs: config.killGraceMs,
       signal: hooks?.signal,
       captureStdout: invocation.captureStdout ?? false,
-      onLine(raw) {
+      onLine(raw, droppedBytes) {
         if (raw.trim() === "") return;
-        const line = parseLogLine(raw, redact);
+        const line = parseLogLine(raw, redact, { maxBytes: lineMaxBytes, droppedBytes });
         if (line.level === "fatal") lastFatal = line.text;
         if (line.level === "error") lastError = line.text;
         hooks?.onLog?.(line);

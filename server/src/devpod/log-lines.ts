@@ -24,18 +24,58 @@ interface JsonLogEntry {
   message?: unknown;
 }
 
+/** The default for `DEVPOD_LOG_LINE_MAX_BYTES`: the longest line text kept, in UTF-8 bytes. */
+export const DEFAULT_LINE_MAX_BYTES = 16 * 1024;
+
+export interface LineLimits {
+  /** Text beyond this many UTF-8 bytes is cut, and the line says how much was. */
+  maxBytes: number;
+  /** Bytes the reader already dropped from the end of the raw line (see `process.ts`). */
+  droppedBytes?: number;
+}
+
 /**
  * A JSON log line becomes its message at its level; anything else (plain-text flag errors, which
- * DevPod prints before `--log-output` applies) becomes an info line with its raw text.
+ * DevPod prints before `--log-output` applies) becomes an info line with its raw text. The text is
+ * redacted whole, then cut to `limits.maxBytes`: cutting first could leave half a secret, or a
+ * URL's credentials without the `@` that marks them, in the head that is kept.
  */
-export function parseLogLine(raw: string, redact: Redact): DevpodLogLine {
+export function parseLogLine(
+  raw: string,
+  redact: Redact,
+  limits: LineLimits = { maxBytes: DEFAULT_LINE_MAX_BYTES },
+): DevpodLogLine {
   const entry = parseJsonEntry(raw);
   const text = typeof entry?.message === "string" ? entry.message : raw;
   return {
     time: typeof entry?.time === "string" ? entry.time : new Date().toISOString(),
     level: (typeof entry?.level === "string" && LEVELS[entry.level]) || "info",
-    text: redact(text.replace(ANSI_SEQUENCE, "")),
+    text: cutText(redact(text.replace(ANSI_SEQUENCE, "")), limits.maxBytes, limits.droppedBytes ?? 0),
   };
+}
+
+/**
+ * `text` if it fits in `maxBytes` (UTF-8) and nothing was dropped before; else its longest head
+ * that fits, never splitting a character, and `… [N more bytes cut]`.
+ */
+export function cutText(text: string, maxBytes: number, droppedBytes = 0): string {
+  // A UTF-16 unit is at most 3 UTF-8 bytes (a surrogate pair, two units, is 4).
+  if (droppedBytes === 0 && text.length * 3 <= maxBytes) return text;
+  const bytes = Buffer.byteLength(text);
+  if (droppedBytes === 0 && bytes <= maxBytes) return text;
+  let head = Buffer.from(text.slice(0, maxBytes));
+  if (head.length > maxBytes) {
+    let end = maxBytes;
+    while (end > 0 && ((head[end] as number) & 0xc0) === 0x80) end--; // back to a character's first byte
+    head = head.subarray(0, end);
+  }
+  let kept = head.toString();
+  // A head ending inside a surrogate pair decodes to U+FFFD: leave that character out.
+  if (kept.endsWith("\ufffd") && !text.startsWith(kept)) {
+    kept = kept.slice(0, -1);
+  }
+  const cut = bytes - Buffer.byteLength(kept) + droppedBytes;
+  return `${kept}… [${cut.toLocaleString("en-US")} more bytes cut]`;
 }
 
 function parseJsonEntry(raw: string): JsonLogEntry | null {

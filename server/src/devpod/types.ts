@@ -43,6 +43,8 @@ export interface DevpodDriverConfig {
   timeoutUpMs: number;
   timeoutOtherMs: number;
   killGraceMs: number;
+  /** A log line's text is cut after this many UTF-8 bytes (default 16 KiB), saying how much was cut. */
+  logLineMaxBytes?: number;
   /** The environment DevPod runs with (default: process.env); DEVPOD_HOME is always set per provider. */
   env?: Record<string, string | undefined>;
   /** Told about every finished command, for metrics. */
