@@ -132,7 +132,10 @@ export function createWorker(deps: WorkerDeps) {
     if (operation.cancelRequestedAt) return canceledOutcome(operation, devpod);
     if (workspace.status === "pending") await markStarting(workspace, operation.id);
 
-    const sink = createLogSink(db, ownerOf(workspace), operation.id, deps.notifyEvents);
+    const sink = createLogSink(db, ownerOf(workspace), operation.id, deps.notifyEvents, {
+      maxLines: config.devpodLogs.maxLinesPerOperation,
+      maxBytes: config.devpodLogs.maxBytesPerOperation,
+    });
     try {
       await executeOperation(driver, operation.kind, devpod, { signal, onLog: (line) => sink.write(line) });
       // Log lines that could not be stored (e.g. Postgres restarting) do not decide the outcome.
