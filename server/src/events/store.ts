@@ -1,5 +1,6 @@
 import { type Transaction, workspaceEvents } from "@cluster-code/db";
 import { sql } from "drizzle-orm";
+import { boundEventData } from "./size.js";
 import {
   logsChannel,
   statusChannel,
@@ -92,13 +93,13 @@ export async function appendLogEvents(
     order by line.n`);
 }
 
-/** A stored row as the envelope clients receive. */
+/** A stored row as the envelope clients receive, its size bounded (`size.ts`). */
 export function toEnvelope(stored: typeof workspaceEvents.$inferSelect): WorkspaceEvent {
   return {
     id: String(stored.id),
     event_type: stored.eventType,
     channel: stored.channel,
-    data: stored.data,
+    data: boundEventData(stored.data),
     created_at: stored.createdAt.toISOString(),
   } as unknown as WorkspaceEvent;
 }
