@@ -6,7 +6,11 @@ import { connections } from "./connections.js";
 import { fanout } from "./fanout.js";
 import { http } from "./http.js";
 import { ingest } from "./ingest.js";
+import { longLines } from "./long-lines.js";
 import { replay } from "./replay.js";
 import { runScenarios } from "./support/runner.js";
 
-process.exitCode = await runScenarios([fanout, connections, http, ingest, replay], process.argv.slice(2));
+process.exitCode = await runScenarios(
+  [fanout, connections, http, ingest, longLines, replay],
+  process.argv.slice(2),
+);

@@ -8,7 +8,7 @@ import type { RunSummary } from "../bench/support/runner.js";
 import { AMQP_URL, POSTGRES_URL } from "../bench/support/services.js";
 
 const root = new URL("..", import.meta.url).pathname;
-const SCENARIOS = ["fanout", "connections", "http", "ingest", "replay"];
+const SCENARIOS = ["fanout", "connections", "http", "ingest", "long-lines", "replay"];
 
 function reachable(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);

@@ -11,6 +11,8 @@ export interface LongLines {
   format: "json" | "plain";
   /** Text the lines start with (e.g. a secret the driver must redact). */
   prefix?: string;
+  /** Only an `up` whose arguments contain this prints the long lines (default: every `up`). */
+  onlyIf?: string;
 }
 
 /**
@@ -27,7 +29,7 @@ export function writeLongLineDevpod(dir: string, lines: LongLines): string {
 import { spawn } from "node:child_process";
 const lines = ${JSON.stringify(lines)};
 const args = process.argv.slice(2);
-if (args[0] === "up") {
+if (args[0] === "up" && (lines.onlyIf === undefined || args.some((arg) => arg.includes(lines.onlyIf)))) {
   const text = (lines.prefix ?? "") + "x".repeat(Math.max(0, lines.chars - (lines.prefix ?? "").length));
   const line =
     lines.format === "json"
