@@ -85,8 +85,8 @@ const validInputs: Record<string, Record<string, unknown> | undefined> = {
   "repository.ignore": { id: 3 },
   "repository.delete": { id: 4 },
   "gitToken.list": page,
-  "gitToken.create": { title: "GitLab", token: "glpat-abc", isDefault: false },
-  "gitToken.update": { id: 1, title: "GitHub", token: "ghp_new", isDefault: true },
+  "gitToken.create": { title: "GitLab", token: "glpat-abc", host: "gitlab.com", isDefault: false },
+  "gitToken.update": { id: 1, title: "GitHub", token: "ghp_new", host: "github.com", isDefault: true },
   "gitToken.delete": { id: 4 },
   "workspace.create": {
     title: "fuzzed",
@@ -185,7 +185,7 @@ beforeAll(async () => {
     else await admin.repository.create.mutate({ title: `App ${n}`, url, machineConfigId: 1 });
   }
   for (const client of [admin, member, admin, member])
-    await client.gitToken.create.mutate({ title: "GitHub", token: "ghp_seeded" });
+    await client.gitToken.create.mutate({ title: "GitHub", token: "ghp_seeded", host: "github.com" });
   for (const client of [admin, member, admin, member])
     await client.workspace.create.mutate({ title: "Seeded", repositoryId: 1, providerId: 1 });
   for (const caller of Object.keys(callers) as Caller[]) {

@@ -1,8 +1,9 @@
 import { type Database, type Executor, gitAccessTokens, type Transaction, users } from "@cluster-code/db";
 import { and, asc, count, eq, ilike, isNull } from "drizzle-orm";
-import { notFound } from "../errors.js";
+import { AppError, notFound } from "../errors.js";
 import type { SecretBox } from "../secrets/secret-box.js";
 import { containsPattern, offsetOf, type Page, type PageInput } from "../trpc/pagination.js";
+import { repositoryHostOf } from "./host.js";
 import type { CreateGitTokenInput, GitToken, UpdateGitTokenInput } from "./schemas.js";
 
 /** Bound into every envelope, so a token's ciphertext decrypts only as a git token. */
@@ -12,6 +13,7 @@ const TOKEN_CONTEXT = "git_access_tokens.token";
 const viewColumns = {
   id: gitAccessTokens.id,
   title: gitAccessTokens.title,
+  host: gitAccessTokens.host,
   isDefault: gitAccessTokens.isDefault,
   createdAt: gitAccessTokens.createdAt,
   updatedAt: gitAccessTokens.updatedAt,
@@ -63,7 +65,13 @@ export function createGitToken(
     if (isDefault) await clearDefault(tx, userId);
     const [row] = await tx
       .insert(gitAccessTokens)
-      .values({ title: input.title, token: secrets.encrypt(input.token, TOKEN_CONTEXT), userId, isDefault })
+      .values({
+        title: input.title,
+        token: secrets.encrypt(input.token, TOKEN_CONTEXT),
+        host: input.host,
+        userId,
+        isDefault,
+      })
       .returning(viewColumns);
     if (!row) throw new Error("Inserting a git access token returned no row");
     return toGitToken(row);
@@ -74,7 +82,7 @@ export function updateGitToken(
   db: Database,
   secrets: SecretBox,
   userId: number,
-  { id, title, token, isDefault }: UpdateGitTokenInput,
+  { id, title, token, host, isDefault }: UpdateGitTokenInput,
 ): Promise<GitToken> {
   return db.transaction(async (tx) => {
     await lockTokensOf(tx, userId);
@@ -84,6 +92,7 @@ export function updateGitToken(
       .set({
         title,
         token: token === undefined ? undefined : secrets.encrypt(token, TOKEN_CONTEXT),
+        host,
         isDefault,
       })
       .where(liveTokenOf(userId, id))
@@ -105,17 +114,27 @@ export async function deleteGitToken(db: Executor, userId: number, id: number): 
 }
 
 /**
- * The plaintext token a workspace of `userId` clones with: the one it names (which must be the
- * user's own, else NOT_FOUND), or else the user's default, or else null (public repositories).
+ * The plaintext token a workspace of `userId` clones `repositoryUrl` with: the token the workspace
+ * names, or else the user's default, and only if that token's host is the repository's host
+ * (an ssh URL never gets one). Otherwise null: the clone goes without credentials.
+ *
+ * With `strict` (an operation that clones), a named token that is gone or bound to another host
+ * is an error naming both hosts, rather than a silent clone without it; a default token for
+ * another host is simply not used.
  */
 export async function gitTokenForWorkspace(
   db: Executor,
   secrets: SecretBox,
-  { userId, gitAccessTokenId }: { userId: number; gitAccessTokenId?: number | null },
+  {
+    userId,
+    gitAccessTokenId,
+    repositoryUrl,
+    strict = false,
+  }: { userId: number; gitAccessTokenId?: number | null; repositoryUrl: string; strict?: boolean },
 ): Promise<string | null> {
   const chosen = gitAccessTokenId ?? undefined;
   const [row] = await db
-    .select({ token: gitAccessTokens.token })
+    .select({ token: gitAccessTokens.token, host: gitAccessTokens.host })
     .from(gitAccessTokens)
     .where(
       chosen === undefined
@@ -124,7 +143,20 @@ export async function gitTokenForWorkspace(
     )
     .limit(1);
   if (!row) {
-    if (chosen !== undefined) throw notFound(`Git access token ${chosen}`);
+    if (chosen !== undefined && strict) throw notFound(`Git access token ${chosen}`);
+    return null;
+  }
+  const repositoryHost = repositoryHostOf(repositoryUrl);
+  if (repositoryHost === null) return null;
+  if (row.host !== repositoryHost) {
+    if (chosen !== undefined && strict) {
+      throw new AppError(
+        "INVALID_STATE",
+        row.host === null
+          ? `Git access token ${chosen} has no host yet; set its host to ${repositoryHost} to use it for this repository`
+          : `Git access token ${chosen} is for ${row.host}, but the repository is on ${repositoryHost}: it is not sent there`,
+      );
+    }
     return null;
   }
   return secrets.decrypt(row.token, TOKEN_CONTEXT);

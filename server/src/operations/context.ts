@@ -7,11 +7,16 @@ import type { SecretBox } from "../secrets/secret-box.js";
 
 export type WorkspaceRow = typeof workspaces.$inferSelect;
 
-/** Everything DevPod needs for one workspace, with secrets decrypted (kept in memory only). */
+/**
+ * Everything DevPod needs for one workspace, with secrets decrypted (kept in memory only). The git
+ * token is the one bound to the repository's current host, if any; `clones` (an operation that
+ * runs `devpod up`) makes a named token that cannot be used an error instead.
+ */
 export async function loadDevpodWorkspace(
   db: Database,
   secrets: SecretBox,
   workspace: WorkspaceRow,
+  { clones = false }: { clones?: boolean } = {},
 ): Promise<DevpodWorkspace> {
   const provider = await providerOptionsForDevpod(db, secrets, workspace.providerId);
   const [repository] = await db
@@ -22,6 +27,8 @@ export async function loadDevpodWorkspace(
   const gitToken = await gitTokenForWorkspace(db, secrets, {
     userId: workspace.userId,
     gitAccessTokenId: workspace.gitAccessTokenId,
+    repositoryUrl: repository.url,
+    strict: clones,
   });
   const providerOptions: Record<string, string> = {};
   if (provider.machineTypeOption && workspace.machineConfigId !== null) {

@@ -16,7 +16,7 @@ import type { DevpodState, DevpodWorkspace } from "../devpod/types.js";
 import { appendDeletedEvent, appendStatusEvent } from "../events/store.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { SecretBox } from "../secrets/secret-box.js";
-import { goalStatus } from "../workspaces/status.js";
+import { bringsUp, goalStatus } from "../workspaces/status.js";
 import { workspaceUrl } from "../workspaces/views.js";
 import { findWorkspace, loadDevpodWorkspace, type WorkspaceRow } from "./context.js";
 import { executeOperation, statusForState } from "./executor.js";
@@ -125,7 +125,7 @@ export function createWorker(deps: WorkerDeps) {
     if (!workspace) return { state: "failed", status: null, message: "the workspace no longer exists" };
     let devpod: DevpodWorkspace;
     try {
-      devpod = await loadDevpodWorkspace(db, deps.secrets, workspace);
+      devpod = await loadDevpodWorkspace(db, deps.secrets, workspace, { clones: bringsUp(operation.kind) });
     } catch (error) {
       return { state: "failed", status: "failed", message: (error as Error).message };
     }

@@ -49,7 +49,12 @@ export async function seedCatalog(app: TestServer, organizationId = 1): Promise<
 
 export async function userWithToken(app: TestServer, user: TestUser) {
   const client = await clientFor(app, user);
-  const token = await client.gitToken.create.mutate({ title: "GitHub", token: GIT_TOKEN, isDefault: true });
+  const token = await client.gitToken.create.mutate({
+    title: "GitHub",
+    token: GIT_TOKEN,
+    host: "github.com",
+    isDefault: true,
+  });
   return { client, gitAccessTokenId: token.id };
 }
 

@@ -298,7 +298,19 @@ const badInputs: Record<string, BadInput[] | typeof NO_INPUT> = {
       input: { title: "GitHub", token: "ghp_abc", isDefault: "true" },
       at: ["isDefault"],
     },
-    nulRow("gitToken.create", { token: "ghp_abc" }, "title"),
+    nulRow("gitToken.create", { token: "ghp_abc", host: "github.com" }, "title"),
+    { what: "no host", input: { title: "GitHub", token: "ghp_abc" }, at: ["host"] },
+    {
+      what: "a host with a scheme",
+      input: { title: "GitHub", token: "ghp_abc", host: "https://github.com" },
+      at: ["host"],
+    },
+    {
+      what: "a host with a path",
+      input: { title: "GitHub", token: "ghp_abc", host: "github.com/acme" },
+      at: ["host"],
+    },
+    nulRow("gitToken.create", { title: "GitHub", token: "ghp_abc" }, "host"),
     {
       what: "a token with a U+0000 character",
       input: { title: "GitHub", token: "ghp_\u0000abc" },
@@ -312,6 +324,7 @@ const badInputs: Record<string, BadInput[] | typeof NO_INPUT> = {
     { what: "a blank title", input: { id: SEEDED_ID, title: "" }, at: ["title"] },
     { what: "isDefault as a number", input: { id: SEEDED_ID, isDefault: 1 }, at: ["isDefault"] },
     nulRow("gitToken.update", { id: SEEDED_ID }, "title"),
+    { what: "a host with a port out of range", input: { id: SEEDED_ID, host: "github.com:0" }, at: ["host"] },
   ],
   "gitToken.delete": badIds(),
 
@@ -400,6 +413,7 @@ beforeAll(async () => {
   const token = await asAdmin.gitToken.create.mutate({
     title: "the default",
     token: "ghp_old",
+    host: "github.com",
     isDefault: true,
   });
   const workspace = await asAdmin.workspace.create.mutate(validWorkspace);
@@ -596,7 +610,7 @@ const failedCreates: { path: string; tables: PgTable[]; attempts: FailedCreate[]
       // It fails after the seeded default was cleared: the rollback must make it the default again.
       {
         what: "a new default whose title the database refuses",
-        input: { title: NUL, token: "ghp_new", isDefault: true },
+        input: { title: NUL, token: "ghp_new", host: "github.com", isDefault: true },
       },
     ],
   },

@@ -1,0 +1,1 @@
+ALTER TABLE "git_access_tokens" ADD COLUMN "host" text;
