@@ -19,6 +19,7 @@ import {
   canSupersede,
   transitionalStatus,
 } from "../workspaces/status.js";
+import { assertOwnerInOrganization } from "./organization.js";
 
 type WorkspaceRow = typeof workspaces.$inferSelect;
 type OperationRow = typeof workspaceOperations.$inferSelect;
@@ -95,8 +96,15 @@ export async function requestOperation(
     kind,
     principal,
     quotas,
-  }: { workspace: WorkspaceRow; kind: OperationKind; principal: Principal; quotas: Config["quotas"] },
+  }: {
+    workspace: WorkspaceRow;
+    kind: OperationKind;
+    /** Who asks; `userId: null` is the system itself (e.g. stopping a moved user's workspace). */
+    principal: Pick<Principal, "userId"> | { userId: null };
+    quotas: Config["quotas"];
+  },
 ): Promise<RequestedOperation> {
+  await assertOwnerInOrganization(tx, workspace, kind);
   const open = await findOpenOperation(tx, workspace.id);
   let supersededId: number | null = null;
   if (open) {
@@ -145,7 +153,7 @@ export async function insertOperation(
   tx: Transaction,
   workspaceId: number,
   kind: OperationKind,
-  requestedBy: number,
+  requestedBy: number | null,
 ) {
   try {
     const [operation] = await tx

@@ -21,6 +21,7 @@ import { workspaceUrl } from "../workspaces/views.js";
 import { findWorkspace, loadDevpodWorkspace, type WorkspaceRow } from "./context.js";
 import { executeOperation, statusForState } from "./executor.js";
 import { createLogSink } from "./log-sink.js";
+import { movedOwnerMessage, ownerHasMoved } from "./organization.js";
 import { nowPlus, ownerOf } from "./request.js";
 
 type OperationRow = typeof workspaceOperations.$inferSelect;
@@ -123,6 +124,9 @@ export function createWorker(deps: WorkerDeps) {
   async function execute(operation: OperationRow, signal: AbortSignal): Promise<Outcome> {
     const workspace = await findWorkspace(db, operation.workspaceId);
     if (!workspace) return { state: "failed", status: null, message: "the workspace no longer exists" };
+    // Checked again here: the owner may have moved after the request was accepted.
+    if (bringsUp(operation.kind) && (await ownerHasMoved(db, workspace)))
+      return { state: "failed", status: "failed", message: movedOwnerMessage(operation.kind) };
     let devpod: DevpodWorkspace;
     try {
       devpod = await loadDevpodWorkspace(db, deps.secrets, workspace, { clones: bringsUp(operation.kind) });

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Bus, Subscription } from "../bus/index.js";
 import { AppError } from "../errors.js";
 import type { IdentityClient } from "./identity-client.js";
+import { stopWorkspacesOfMovedOwners } from "./organization-moves.js";
 import { applyIdentityUsers, type UserSyncSummary } from "./sync.js";
 
 export interface IdentityEventDeps {
@@ -118,12 +119,31 @@ async function applyIdentityEvent(
     if (identity) {
       const summary = await applyIdentityUsers(deps.db, [identity]);
       if (!identity.isActive) deps.onUserDeactivated(userId);
+      if (summary.movedIds.length) await stopMovedWorkspaces(deps, summary.movedIds);
       return outcomeOf(summary);
     }
   }
   const changed = await softDeleteUser(deps.db, userId);
   deps.onUserDeactivated(userId);
   return changed ? "deactivated" : "unchanged";
+}
+
+/** Stops what the moved users left up in their old organization, and tells the workers now. */
+async function stopMovedWorkspaces(deps: IdentityEventDeps, userIds: number[]): Promise<void> {
+  for (const { operation, supersededId } of await stopWorkspacesOfMovedOwners(deps.db, userIds)) {
+    deps.log.info(
+      { workspaceId: operation.workspaceId, operationId: operation.id },
+      "stopping a workspace whose owner moved to another organization",
+    );
+    try {
+      if (supersededId !== null)
+        await deps.bus.publishControl({ type: "cancel-operation", operationId: supersededId });
+      await deps.bus.dispatchOperation({ operationId: operation.id });
+    } catch (error) {
+      // Queued in the database all the same: the reconciler sends it on.
+      deps.log.warn({ err: error, operationId: operation.id }, "dispatch failed; the reconciler will retry");
+    }
+  }
 }
 
 /** The one non-zero count of a single-user summary. */

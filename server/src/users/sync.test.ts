@@ -41,7 +41,14 @@ describe("applyIdentityUsers", () => {
       record(1),
       record(2, { name: "Ada King Lovelace", firstName: null, lastName: null }),
     ]);
-    expect(summary).toEqual({ inserted: 2, updated: 0, unchanged: 0, deactivated: 0, deactivatedIds: [] });
+    expect(summary).toEqual({
+      inserted: 2,
+      updated: 0,
+      unchanged: 0,
+      deactivated: 0,
+      deactivatedIds: [],
+      movedIds: [],
+    });
     expect(await user(1)).toMatchObject({ fullName: "User 1", firstName: "First1", lastName: "Last1" });
     expect(await user(2)).toMatchObject({ firstName: "Ada", lastName: "King Lovelace" });
   });
@@ -56,6 +63,7 @@ describe("applyIdentityUsers", () => {
       unchanged: 2,
       deactivated: 0,
       deactivatedIds: [],
+      movedIds: [],
     });
     expect(await allUsers()).toEqual(before);
   });
@@ -66,6 +74,7 @@ describe("applyIdentityUsers", () => {
     expect(await applyIdentityUsers(db(), [record(1, { isActive: false })])).toMatchObject({
       deactivated: 1,
       deactivatedIds: [1],
+      movedIds: [],
     });
     const deleted = await user(1);
     expect(deleted).toMatchObject({ isActive: false, deletedAt: expect.any(Date) });
@@ -78,8 +87,29 @@ describe("applyIdentityUsers", () => {
       unchanged: 0,
       deactivated: 0,
       deactivatedIds: [],
+      movedIds: [],
     });
     expect(await user(1)).toMatchObject({ email: "gone@example.com", deletedAt: deleted?.deletedAt });
+  });
+
+  it("names the known, active users whose organization changed", async () => {
+    await applyIdentityUsers(db(), [record(1), record(2), record(3), record(4)]);
+    expect(
+      await applyIdentityUsers(db(), [
+        record(1, { organizationId: 2 }),
+        record(2, { organizationId: 2, isActive: false }),
+        record(3, { email: "renamed@example.com" }),
+        record(4, { organizationId: null }),
+        record(5, { organizationId: 2 }),
+      ]),
+    ).toEqual({
+      inserted: 1,
+      updated: 3,
+      unchanged: 0,
+      deactivated: 1,
+      deactivatedIds: [2],
+      movedIds: [1, 4],
+    });
   });
 
   it("restores a soft-deleted user the identity service calls active again", async () => {

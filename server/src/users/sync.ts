@@ -2,6 +2,7 @@ import { type Database, users } from "@cluster-code/db";
 import { inArray, sql } from "drizzle-orm";
 import { IDENTITY_PAGE_SIZE, type IdentityClient } from "./identity-client.js";
 import type { IdentityUserRecord } from "./identity-schemas.js";
+import { stopWorkspacesOfMovedOwners } from "./organization-moves.js";
 import { type NewUser, toUserRow, type User } from "./users.js";
 
 /**
@@ -19,6 +20,10 @@ export interface UserSyncResult extends UserSyncSummary {
   pages: number;
   /** Known users this run soft-deleted: their open sockets are to be closed. */
   deactivatedIds: number[];
+  /** Known, active users this run moved to another organization. */
+  movedIds: number[];
+  /** Workspaces of moved users that were up in their old organization, and were asked to stop. */
+  stopsRequested: number;
 }
 
 export interface UserSyncProgress {
@@ -32,9 +37,11 @@ export interface UserSyncOptions {
   onProgress?: (progress: UserSyncProgress) => void;
 }
 
-/** One page applied: its counts, and the known users it soft-deleted. */
+/** One page applied: its counts, the known users it soft-deleted and those it moved. */
 export interface AppliedUsers extends UserSyncSummary {
   deactivatedIds: number[];
+  /** Known, active users whose organization changed: their old organization's workspaces are stopped. */
+  movedIds: number[];
 }
 
 /** The columns the identity service owns; anything else in the row is this service's. */
@@ -59,7 +66,14 @@ export async function applyIdentityUsers(
   db: Database,
   identities: IdentityUserRecord[],
 ): Promise<AppliedUsers> {
-  const summary: AppliedUsers = { inserted: 0, updated: 0, unchanged: 0, deactivated: 0, deactivatedIds: [] };
+  const summary: AppliedUsers = {
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    deactivated: 0,
+    deactivatedIds: [],
+    movedIds: [],
+  };
   // The same id twice in one upsert is an error in Postgres; the later record wins.
   const byId = new Map(identities.map((identity) => [identity.id, identity]));
   if (!byId.size) return summary;
@@ -85,6 +99,8 @@ export async function applyIdentityUsers(
             : "updated";
       summary[outcome]++;
       if (outcome === "deactivated" && row) summary.deactivatedIds.push(identity.id);
+      if (outcome === "updated" && row && identity.isActive && row.organizationId !== desired.organizationId)
+        summary.movedIds.push(identity.id);
       if (outcome !== "unchanged") toWrite.push(desired);
     }
     if (!toWrite.length) return;
@@ -126,7 +142,7 @@ export async function syncUsersFromIdentity(
     const reply = await client.fetchUsersPage(page);
     lastPage = reply.lastPage;
     if (!reply.users.length) break;
-    addTo(result, await applyIdentityUsers(db, reply.users));
+    await addTo(db, result, await applyIdentityUsers(db, reply.users));
     result.pages = page;
     onProgress?.({ page, lastPage, users: usersIn(result) });
   }
@@ -143,7 +159,7 @@ export async function syncUsersFromRecords(
   const lastPage = Math.ceil(identities.length / IDENTITY_PAGE_SIZE);
   for (let page = 1; page <= lastPage; page++) {
     const chunk = identities.slice((page - 1) * IDENTITY_PAGE_SIZE, page * IDENTITY_PAGE_SIZE);
-    addTo(result, await applyIdentityUsers(db, chunk));
+    await addTo(db, result, await applyIdentityUsers(db, chunk));
     result.pages = page;
     onProgress?.({ page, lastPage, users: usersIn(result) });
   }
@@ -157,9 +173,19 @@ const emptyResult = (): UserSyncResult => ({
   deactivated: 0,
   pages: 0,
   deactivatedIds: [],
+  movedIds: [],
+  stopsRequested: 0,
 });
 
-function addTo(total: UserSyncResult, page: AppliedUsers): void {
+/**
+ * Adds a page to the totals, after asking for a stop of the moved users' workspaces that are up in
+ * their old organization. The stops are queued, not dispatched (this may run in the CLI, away from
+ * the broker): the workers' reconciler sweep sends queued jobs on, and the re-checks at request
+ * time and in the worker hold meanwhile.
+ */
+async function addTo(db: Database, total: UserSyncResult, page: AppliedUsers): Promise<void> {
+  total.movedIds.push(...page.movedIds);
+  total.stopsRequested += (await stopWorkspacesOfMovedOwners(db, page.movedIds)).length;
   total.inserted += page.inserted;
   total.updated += page.updated;
   total.unchanged += page.unchanged;

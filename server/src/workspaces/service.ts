@@ -20,6 +20,7 @@ import { AppError, notFound } from "../errors.js";
 import { prunedThrough } from "../events/retention.js";
 import { appendCreatedEvent, appendStatusEvent } from "../events/store.js";
 import type { WorkspaceLogData } from "../events/types.js";
+import { ownerInWorkspaceOrganization } from "../operations/organization.js";
 import {
   assertRunningQuota,
   findOpenOperation,
@@ -47,11 +48,17 @@ export interface WorkspaceDeps {
 
 type WorkspaceRow = typeof workspaces.$inferSelect;
 
-/** Who may see a workspace: its owner, and admins of its organization. */
+/**
+ * Who may see a workspace: its owner, and admins of its organization while the owner is still in
+ * it (a moved owner's workspace is no longer the old organization's to read).
+ */
 function visibleTo(principal: Principal): SQL {
   const own = eq(workspaces.userId, principal.userId);
   if (!principal.isAdmin || principal.organizationId === null) return own;
-  return or(own, eq(workspaces.organizationId, principal.organizationId)) as SQL;
+  return or(
+    own,
+    and(eq(workspaces.organizationId, principal.organizationId), ownerInWorkspaceOrganization),
+  ) as SQL;
 }
 
 async function findVisible(db: Database, principal: Principal, where: SQL): Promise<WorkspaceRow> {
@@ -90,6 +97,7 @@ export async function listWorkspaces(
       ? eq(workspaces.organizationId, input.organizationId)
       : eq(workspaces.userId, principal.userId),
   ];
+  if (input.organizationId !== undefined) conditions.push(ownerInWorkspaceOrganization);
   if (input.status) conditions.push(eq(workspaces.status, input.status));
   if (input.q) conditions.push(ilike(workspaces.title, containsPattern(input.q)));
   const where = and(...conditions);
