@@ -4,7 +4,7 @@
  * repository whose host is exactly its own.
  */
 
-const LABEL = String.raw`[a-z0-9](?:[a-z0-9-]*[a-z0-9])?`;
+const LABEL = "[a-z0-9](?:[a-z0-9-]*[a-z0-9])?";
 const HOST_PORT = new RegExp(String.raw`^(?<host>${LABEL}(?:\.${LABEL})*)(?::(?<port>\d{1,5}))?$`);
 const HTTPS_URL = /^https:\/\/(?<authority>[^/?#]+)\//i;
 
