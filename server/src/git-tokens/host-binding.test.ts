@@ -143,4 +143,22 @@ describe("git tokens are bound to their host", () => {
     await member.workspace.delete.mutate({ id: workspace.id });
     expect((await waitForStatus(member, workspace.id, ["terminated", "failed"])).status).toBe("terminated");
   });
+
+  it("refuses a new workspace that names a token for another host than its repository's", async () => {
+    const repository = await org1.admin.repository.create.mutate({
+      title: "gitlab-app",
+      url: "https://gitlab.com/acme/gitlab-app.git",
+    });
+    const refused = await trpcError(
+      member.workspace.create.mutate({
+        title: "Wrong token",
+        repositoryId: repository.id,
+        providerId: org1.providerId,
+        gitAccessTokenId: memberTokenId,
+      }),
+    );
+    expect(refused.data).toMatchObject({ code: "BAD_REQUEST", appCode: "VALIDATION_FAILED" });
+    expect(refused.message).toMatch(/is for github\.com, but the repository is on gitlab\.com/);
+    expect((await member.workspace.list.query({ q: "Wrong token" })).total).toBe(0);
+  });
 });

@@ -35,3 +35,9 @@ export function repositoryHostOf(url: string): string | null {
   const parsed = parseGitHost(authority);
   return "host" in parsed ? parsed.host : null;
 }
+
+/** Why token `id` (bound to `tokenHost`) is not sent to a repository on `repositoryHost`. */
+export const tokenHostMismatch = (id: number, tokenHost: string | null, repositoryHost: string) =>
+  tokenHost === null
+    ? `Git access token ${id} has no host yet; set its host to ${repositoryHost} to use it for this repository`
+    : `Git access token ${id} is for ${tokenHost}, but the repository is on ${repositoryHost}: it is not sent there`;

@@ -3,7 +3,7 @@ import { and, asc, count, eq, ilike, isNull } from "drizzle-orm";
 import { AppError, notFound } from "../errors.js";
 import type { SecretBox } from "../secrets/secret-box.js";
 import { containsPattern, offsetOf, type Page, type PageInput } from "../trpc/pagination.js";
-import { repositoryHostOf } from "./host.js";
+import { repositoryHostOf, tokenHostMismatch } from "./host.js";
 import type { CreateGitTokenInput, GitToken, UpdateGitTokenInput } from "./schemas.js";
 
 /** Bound into every envelope, so a token's ciphertext decrypts only as a git token. */
@@ -150,12 +150,7 @@ export async function gitTokenForWorkspace(
   if (repositoryHost === null) return null;
   if (row.host !== repositoryHost) {
     if (chosen !== undefined && strict) {
-      throw new AppError(
-        "INVALID_STATE",
-        row.host === null
-          ? `Git access token ${chosen} has no host yet; set its host to ${repositoryHost} to use it for this repository`
-          : `Git access token ${chosen} is for ${row.host}, but the repository is on ${repositoryHost}: it is not sent there`,
-      );
+      throw new AppError("INVALID_STATE", tokenHostMismatch(chosen, row.host, repositoryHost));
     }
     return null;
   }

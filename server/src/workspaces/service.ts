@@ -20,6 +20,7 @@ import { AppError, notFound } from "../errors.js";
 import { prunedThrough } from "../events/retention.js";
 import { appendCreatedEvent, appendStatusEvent } from "../events/store.js";
 import type { WorkspaceLogData } from "../events/types.js";
+import { repositoryHostOf, tokenHostMismatch } from "../git-tokens/host.js";
 import { ownerInWorkspaceOrganization } from "../operations/organization.js";
 import {
   assertRunningQuota,
@@ -245,7 +246,7 @@ async function resolveReferences(
   }
   if (input.gitAccessTokenId !== undefined) {
     const [token] = await tx
-      .select({ id: gitAccessTokens.id })
+      .select({ id: gitAccessTokens.id, host: gitAccessTokens.host })
       .from(gitAccessTokens)
       .where(
         and(
@@ -255,6 +256,10 @@ async function resolveReferences(
         ),
       );
     if (!token) throw notFound("Git access token");
+    // A named token is sent only to its own host: a mismatch is refused now rather than at clone time.
+    const repositoryHost = repositoryHostOf(repository.url);
+    if (repositoryHost !== null && token.host !== repositoryHost)
+      throw new AppError("VALIDATION_FAILED", tokenHostMismatch(token.id, token.host, repositoryHost));
   }
   return { repositoryId: repository.id, providerId: provider.id, machineConfigId };
 }
