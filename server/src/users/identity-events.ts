@@ -119,7 +119,13 @@ async function applyIdentityEvent(
     if (identity) {
       const summary = await applyIdentityUsers(deps.db, [identity]);
       if (!identity.isActive) deps.onUserDeactivated(userId);
-      if (summary.movedIds.length) await stopMovedWorkspaces(deps, summary.movedIds);
+      if (summary.movedIds.length) {
+        // The move itself is applied: redelivering the event would find nothing to change, so a
+        // failed stop is logged for an operator (the moved user cannot start those workspaces anyway).
+        await stopMovedWorkspaces(deps, summary.movedIds).catch((error: unknown) =>
+          deps.log.error({ err: error, userId }, "could not stop the workspaces of a moved user"),
+        );
+      }
       return outcomeOf(summary);
     }
   }
