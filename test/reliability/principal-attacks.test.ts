@@ -184,7 +184,9 @@ describe("a short token opens a socket and does nothing else", () => {
       const refused = {
         stop: await codeOf(client.workspace.stop.mutate({ id: workspaceA })),
         delete: await codeOf(client.workspace.delete.mutate({ id: workspaceA })),
-        gitToken: await codeOf(client.gitToken.create.mutate({ title: "x", token: "ghp_leaked" })),
+        gitToken: await codeOf(
+          client.gitToken.create.mutate({ title: "x", token: "ghp_leaked", host: "github.com" }),
+        ),
         propose: await codeOf(
           client.repository.propose.mutate({ title: "x", url: "https://github.com/evil/x.git" }),
         ),

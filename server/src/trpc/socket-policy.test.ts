@@ -49,7 +49,9 @@ describe("what a WebSocket may run", () => {
   it("refuses every mutation, createShortToken included, with FORBIDDEN", async () => {
     const caller = callerOn("ws", socketPrincipal(60_000));
     await expect(caller.auth.createShortToken()).rejects.toMatchObject({ code: "FORBIDDEN" });
-    await expect(caller.gitToken.create({ title: "x", token: "ghp_x" })).rejects.toMatchObject({
+    await expect(
+      caller.gitToken.create({ title: "x", token: "ghp_x", host: "github.com" }),
+    ).rejects.toMatchObject({
       code: "FORBIDDEN",
     });
   });
