@@ -2,7 +2,7 @@ import { createDb, type Database, type DbHandle } from "@cluster-code/db";
 import type { Logger } from "pino";
 import { type Authenticator, createAuthenticator } from "./auth/authenticator.js";
 import { type Bus, createBus } from "./bus/index.js";
-import type { Config } from "./config/index.js";
+import { type Config, envSchema } from "./config/index.js";
 import { createDevpodDriver, type DevpodDriver } from "./devpod/driver.js";
 import { type ConnectionRegistry, createConnectionRegistry, userStandings } from "./events/connections.js";
 import { createEventHub, type EventHub } from "./events/hub.js";
@@ -10,6 +10,9 @@ import { createOutboxRelay, type OutboxRelay } from "./events/relay.js";
 import { createEventPruner, type EventPruner } from "./events/retention.js";
 import { createMetrics, type Metrics } from "./metrics/metrics.js";
 import { createSecretBox, type SecretBox } from "./secrets/secret-box.js";
+
+/** The service's own variables (its secrets among them): DevPod never inherits one. */
+const SERVER_VARIABLES: ReadonlySet<string> = new Set(Object.keys(envSchema.shape));
 
 /** A dependency `/readyz` checks. */
 export interface ReadinessCheck {
@@ -81,6 +84,8 @@ export async function createServices(
       timeoutOtherMs: config.devpod.timeoutOtherMs,
       killGraceMs: config.devpod.killGraceMs,
       logLineMaxBytes: config.devpodLogs.lineMaxBytes,
+      envPassthrough: config.devpod.envPassthrough,
+      serverVariables: SERVER_VARIABLES,
       onCommandFinished: ({ command, exitCode, outcome, seconds }) =>
         metrics.devpodDuration.observe(
           { command, exit_code: exitCode === null ? outcome : String(exitCode) },

@@ -168,6 +168,8 @@ export function spawnService(
         OPERATIONS_QUEUE: config.bus.operationsQueue,
         IDENTITY_QUEUE_PREFIX: config.bus.identityQueuePrefix,
         DEVPOD_BIN: FAKE_DEVPOD,
+        // The fake's FAKE_DEVPOD_* knobs reach it only through the pass-through list.
+        DEVPOD_ENV_PASSTHROUGH: "FAKE_DEVPOD_*",
         DEVPOD_HOME_ROOT: config.devpod.homeRoot,
         AUTH_MAIN_TOKEN_SECRET: TEST_MAIN_SECRET,
         SHORT_TOKEN_SECRET: TEST_SHORT_SECRET,

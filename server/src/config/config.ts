@@ -67,6 +67,9 @@ export const envSchema = z.object({
   WORKER_CONCURRENCY: positiveInt(4),
   OPERATION_LEASE: duration("30s"),
   DEVPOD_KILL_GRACE: duration("10s"),
+  DEVPOD_ENV_PASSTHROUGH: list,
+  PROVIDER_SOURCES: list,
+  PROVIDER_OPTIONS_ALLOWED: list,
   WORKSPACE_URL_TEMPLATE: optionalText,
   OPERATION_TIMEOUT_UP: duration("30m"),
   OPERATION_TIMEOUT_OTHER: duration("5m"),
@@ -109,9 +112,19 @@ export interface Config {
   };
   shortToken: { secret: string; ttlSeconds: number };
   encryptionKeys: EncryptionKey[];
-  devpod: { bin: string; homeRoot: string; timeoutUpMs: number; timeoutOtherMs: number; killGraceMs: number };
+  devpod: {
+    bin: string;
+    homeRoot: string;
+    timeoutUpMs: number;
+    timeoutOtherMs: number;
+    killGraceMs: number;
+    /** Extra variables (names, or `PREFIX*`) DevPod inherits besides its fixed allow-list. */
+    envPassthrough: string[];
+  };
   /** DevPod output: a line's text is cut after `lineMaxBytes`; an operation stores at most the others. */
   devpodLogs: { lineMaxBytes: number; maxLinesPerOperation: number; maxBytesPerOperation: number };
+  /** What an organization's admin may configure: provider sources, and worker-bound options allowed anyway. */
+  providers: { sources: string[]; allowedOptions: string[] };
   /** Leases are renewed every third of `leaseMs`; the reconciler sweeps every half. */
   worker: { concurrency: number; leaseMs: number; reconcileEveryMs: number };
   workspaceUrlTemplate: string | undefined;
@@ -188,6 +201,11 @@ export function buildConfig(env: Env): Config {
       timeoutUpMs: env.OPERATION_TIMEOUT_UP,
       timeoutOtherMs: env.OPERATION_TIMEOUT_OTHER,
       killGraceMs: env.DEVPOD_KILL_GRACE,
+      envPassthrough: checkedPassthrough(env.DEVPOD_ENV_PASSTHROUGH),
+    },
+    providers: {
+      sources: env.PROVIDER_SOURCES.length ? env.PROVIDER_SOURCES : DEFAULT_PROVIDER_SOURCES,
+      allowedOptions: checkedOptionNames(env.PROVIDER_OPTIONS_ALLOWED),
     },
     devpodLogs: {
       lineMaxBytes: env.DEVPOD_LOG_LINE_MAX_BYTES,
@@ -225,6 +243,57 @@ function refuseShortHmacSecrets(env: Env): void {
       );
     }
   }
+}
+
+/**
+ * The provider sources an organization's admin may use: DevPod's built-in providers and the
+ * official loft-sh ones, by the short name `devpod provider add` resolves.
+ */
+export const DEFAULT_PROVIDER_SOURCES = [
+  "docker",
+  "kubernetes",
+  "ssh",
+  "aws",
+  "gcloud",
+  "azure",
+  "digitalocean",
+];
+
+/**
+ * DEVPOD_ENV_PASSTHROUGH: names or `PREFIX*` patterns. None may name or match one of the
+ * service's own variables (its secrets among them): DevPod and its providers never see those.
+ */
+function checkedPassthrough(entries: string[]): string[] {
+  const own = Object.keys(envSchema.shape);
+  for (const entry of entries) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(entry)) {
+      throw new ConfigError(
+        `DEVPOD_ENV_PASSTHROUGH entry "${entry}" must be a variable name or a prefix ending in *`,
+      );
+    }
+    const prefix = entry.endsWith("*") ? entry.slice(0, -1) : null;
+    // PG*: the libpq variables (PGPASSWORD, ...) node-postgres reads as well.
+    const clash =
+      own.find((name) => (prefix === null ? name === entry : name.startsWith(prefix))) ??
+      (entry.startsWith("PG") || (prefix !== null && "PG".startsWith(prefix)) ? "PG* variables" : undefined);
+    if (clash) {
+      throw new ConfigError(
+        `DEVPOD_ENV_PASSTHROUGH entry "${entry}" would hand the service's own ${clash} to DevPod`,
+      );
+    }
+  }
+  return entries;
+}
+
+function checkedOptionNames(entries: string[]): string[] {
+  for (const entry of entries) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(entry)) {
+      throw new ConfigError(
+        `PROVIDER_OPTIONS_ALLOWED entry "${entry}" is not an option name like DOCKER_HOST`,
+      );
+    }
+  }
+  return entries;
 }
 
 /** `id:base64key,...`; each key must decode to exactly 32 bytes, ids must be unique. */

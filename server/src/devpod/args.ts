@@ -39,18 +39,9 @@ function checkedSource(source: string, what: string): string {
   return source;
 }
 
-/**
- * What DevPod clones: an https URL carries the token as its user name (replacing any userinfo),
- * because DevPod's source parser mangles `user:token@` without a branch suffix. ssh URLs
- * authenticate with keys and are passed as they are.
- */
-export function gitSourceOf(gitUrl: string, gitToken?: string | null): string {
-  if (!gitToken || !/^https:\/\//i.test(gitUrl)) return gitUrl;
-  return gitUrl.replace(/^https:\/\/(?:[^@/]*@)?/i, `https://${encodeURIComponent(gitToken)}@`);
-}
-
-export function upArgs(ws: DevpodWorkspace, gitSource: string, recreate: boolean): string[] {
-  const source = checkedSource(gitSource, "git URL");
+/** `gitUrl` carries no credentials: the token reaches git through a credential helper. */
+export function upArgs(ws: DevpodWorkspace, gitUrl: string, recreate: boolean): string[] {
+  const source = checkedSource(gitUrl, "git URL");
   return [
     "up",
     source,
@@ -91,7 +82,7 @@ export function providerListArgs(): string[] {
   return ["provider", "list", "--output", "json", ...JSON_LOGS];
 }
 
-/** `--use=false` installs without initialising, and ignores `-o`: set-options follows. */
+/** `--use=false` installs without initialising, and ignores `-o`: `provider use` follows. */
 export function providerAddArgs(provider: DevpodProvider): string[] {
   const name = checkedProviderName(provider.name);
   return [
@@ -105,13 +96,19 @@ export function providerAddArgs(provider: DevpodProvider): string[] {
   ];
 }
 
-export function providerSetOptionsArgs(provider: DevpodProvider): string[] {
-  const options = { ...provider.options, ...provider.secretOptions };
+/**
+ * Initialises the provider (runs its `init`) and resolves its options from the home's option
+ * store plus these plain ones. `--reconfigure` because a plain `use` after `add --use=false` does
+ * not initialise, and `set-options` without `-o` fails ("please specify option"). Secret options
+ * are never here: they are in the option store already (see option-store.ts).
+ */
+export function providerUseArgs(provider: DevpodProvider): string[] {
   return [
     "provider",
-    "set-options",
+    "use",
     checkedProviderName(provider.name),
-    ...repeated("-o", options),
+    "--reconfigure",
+    ...repeated("-o", provider.options),
     ...JSON_LOGS,
   ];
 }

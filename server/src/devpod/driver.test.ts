@@ -1,8 +1,12 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createDevpodSpy } from "../test-support/devpod-spy.js";
 import {
   createDevpodDriver,
   type DevpodDriverConfig,
@@ -11,6 +15,7 @@ import {
   type DevpodProvider,
   type DevpodWorkspace,
 } from "./driver.js";
+import { readStoredOptions } from "./option-store.js";
 import { createRedactor } from "./redact.js";
 
 // The project's fake devpod, spawned exactly as the real binary would be.
@@ -20,11 +25,13 @@ const GIT_TOKEN = "ghp_tokenVALUE123";
 const SECRET_VALUE = "kube-secret-42";
 
 const provider: DevpodProvider = {
+  id: 7,
   name: "local-docker",
   source: "docker",
   options: { DOCKER_PATH: "docker" },
-  secretOptions: { DOCKER_HOST: "tcp://10.0.0.5:2376" },
+  secretOptions: { API_TOKEN: "api-token-value" },
 };
+const HOME = "provider_7";
 
 const workspace: DevpodWorkspace = {
   devpodId: "ws-1",
@@ -72,20 +79,21 @@ function driverWith(knobs: Record<string, string> = {}, overrides: Partial<Devpo
     timeoutOtherMs: 10_000,
     killGraceMs: 300,
     env: { PATH: process.env.PATH, ...knobs },
+    envPassthrough: ["FAKE_DEVPOD_*"],
     ...overrides,
   });
 }
 
-async function records(providerName = provider.name): Promise<RecordEntry[]> {
-  const text = await readFile(join(homeRoot, providerName, "invocations.jsonl"), "utf8").catch(() => "");
+async function records(home = HOME): Promise<RecordEntry[]> {
+  const text = await readFile(join(homeRoot, home, "invocations.jsonl"), "utf8").catch(() => "");
   return text
     .split("\n")
     .filter(Boolean)
     .map((line) => JSON.parse(line) as RecordEntry);
 }
 
-async function argvs(providerName = provider.name): Promise<string[][]> {
-  return (await records(providerName)).flatMap((entry) => (entry.argv ? [entry.argv] : []));
+async function argvs(home = HOME): Promise<string[][]> {
+  return (await records(home)).flatMap((entry) => (entry.argv ? [entry.argv] : []));
 }
 
 async function rejectionOf(promise: Promise<unknown>): Promise<DevpodError> {
@@ -105,22 +113,21 @@ function collectLogs(): { lines: DevpodLogLine[]; onLog: (line: DevpodLogLine) =
 }
 
 describe("the DevPod command lines", () => {
-  it("sets a provider up with add, set-options and context set-options, in the provider's own home", async () => {
+  it("sets a provider up with add, the option store, use --reconfigure and context set-options, in a home keyed by its id", async () => {
     const driver = driverWith();
     await driver.ensureProvider(provider);
 
-    expect(driver.homeOf(provider.name)).toBe(join(homeRoot, "local-docker"));
+    expect(driver.homeOf(provider.id)).toBe(join(homeRoot, HOME));
     expect(await argvs()).toEqual([
       ["provider", "list", "--output", "json", "--log-output", "json"],
       ["provider", "add", "docker", "--name", "local-docker", "--use=false", "--log-output", "json"],
       [
         "provider",
-        "set-options",
+        "use",
         "local-docker",
+        "--reconfigure",
         "-o",
         "DOCKER_PATH=docker",
-        "-o",
-        "DOCKER_HOST=tcp://10.0.0.5:2376",
         "--log-output",
         "json",
       ],
@@ -130,8 +137,12 @@ describe("the DevPod command lines", () => {
       env: Record<string, string>;
     };
     expect(invocation.env).toMatchObject({
-      DEVPOD_HOME: join(homeRoot, "local-docker"),
+      DEVPOD_HOME: join(homeRoot, HOME),
       DEVPOD_DISABLE_TELEMETRY: "true",
+    });
+    expect(await readStoredOptions(join(homeRoot, HOME), "local-docker")).toEqual({
+      API_TOKEN: "api-token-value",
+      DOCKER_PATH: "docker",
     });
   });
 
@@ -143,7 +154,7 @@ describe("the DevPod command lines", () => {
     expect((await argvs()).map((argv) => argv.slice(0, 2).join(" "))).toEqual([
       "provider list",
       "provider add",
-      "provider set-options",
+      "provider use",
       "context set-options",
     ]);
   });
@@ -161,7 +172,7 @@ describe("the DevPod command lines", () => {
     expect((await argvs()).map((argv) => argv.slice(0, 2).join(" "))).toEqual([
       "provider list",
       "provider add",
-      "provider set-options",
+      "provider use",
       "context set-options",
     ]);
   });
@@ -177,7 +188,7 @@ describe("the DevPod command lines", () => {
     expect(await argvs()).toEqual(before);
   });
 
-  it("re-runs set-options, without adding again, when an option changes", async () => {
+  it("re-runs provider use, without adding again, when an option changes", async () => {
     const driver = driverWith();
     await driver.ensureProvider(provider);
     const before = (await argvs()).length;
@@ -188,12 +199,11 @@ describe("the DevPod command lines", () => {
       ["provider", "list", "--output", "json", "--log-output", "json"],
       [
         "provider",
-        "set-options",
+        "use",
         "local-docker",
+        "--reconfigure",
         "-o",
         "DOCKER_PATH=/usr/bin/docker",
-        "-o",
-        "DOCKER_HOST=tcp://10.0.0.5:2376",
         "--log-output",
         "json",
       ],
@@ -212,7 +222,7 @@ describe("the DevPod command lines", () => {
       ["provider", "list", "--output"],
       ["provider", "delete", "local-docker"],
       ["provider", "add", "kubernetes"],
-      ["provider", "set-options", "local-docker"],
+      ["provider", "use", "local-docker"],
       ["context", "set-options", "-o"],
     ]);
     expect((await argvs()).at(-4)).toEqual([
@@ -308,19 +318,120 @@ describe("secrets", () => {
     gitToken: GIT_TOKEN,
     provider: secretProvider,
   };
+  const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
-  it("hands the token and the secret option to DevPod but redacts them from every log line", async () => {
+  it("puts neither the git token nor a secret option on any DevPod command line or in its environment", async () => {
+    const spy = createDevpodSpy(homeRoot, FAKE_DEVPOD);
+    const driver = driverWith({}, { bin: spy.bin });
+    await driver.ensureProvider(secretProvider);
+    await driver.up(secretWorkspace, {});
+    await driver.up(
+      { ...secretWorkspace, gitUrl: `https://olduser:${GIT_TOKEN}@github.com/acme/app` },
+      {
+        recreate: true,
+      },
+    );
+
+    const calls = spy.calls();
+    expect(calls.map((call) => call.argv[0])).toContain("up");
+    for (const call of calls) {
+      for (const text of [...call.argv, ...Object.values(call.env)]) {
+        expect(text).not.toContain(GIT_TOKEN);
+        expect(text).not.toContain(encodeURIComponent(GIT_TOKEN));
+        expect(text).not.toContain(`KUBE_TOKEN=${SECRET_VALUE}`);
+      }
+    }
+    const up = calls.find((call) => call.argv[0] === "up");
+    expect(up?.argv.slice(0, 6)).toEqual([
+      "up",
+      `https://github.com/acme/${SECRET_VALUE}`,
+      "--id",
+      "ws-1",
+      "--source",
+      `git:https://github.com/acme/${SECRET_VALUE}`,
+    ]);
+  });
+
+  it("gives git the token through a credential helper for the repository's host only, and removes its file", async () => {
+    const spy = createDevpodSpy(homeRoot, FAKE_DEVPOD);
+    const driver = driverWith({}, { bin: spy.bin });
+    await driver.ensureProvider(secretProvider);
+
+    await driver.up(secretWorkspace, {});
+
+    // The fake asked git itself (`git credential fill`) with the environment DevPod got.
+    const asked = (await records()).filter((entry) => (entry.event as string) === "git-credential");
+    expect(asked).toEqual([
+      expect.objectContaining({
+        host: "github.com",
+        urlHasUserInfo: false,
+        exit: 0,
+        username: "x-access-token",
+        passwordSha256: sha256(GIT_TOKEN),
+      }),
+    ]);
+    // The helper answers for that host only, and its token file is gone once up has finished.
+    const env = spy.calls().find((call) => call.argv[0] === "up")?.env ?? {};
+    expect(env.GIT_CONFIG_KEY_0).toBe("credential.helper");
+    expect(env.GIT_CONFIG_VALUE_0).toBe("");
+    expect(env.GIT_CONFIG_KEY_1).toBe("credential.https://github.com.helper");
+    const file = /< '([^']+)'/.exec(env.GIT_CONFIG_VALUE_1 ?? "")?.[1] ?? "";
+    expect(file).toMatch(/cc-git-credentials-.*\/token$/);
+    expect(existsSync(dirname(file))).toBe(false);
+    // Another host gets nothing from the helper, nor from the worker user's own helpers.
+    const other = spawnSync("git", ["credential", "fill"], {
+      input: "protocol=https\nhost=gitlab.com\n\n",
+      env: { ...env, GIT_CONFIG_VALUE_1: "!echo password=leaked" },
+      encoding: "utf8",
+    });
+    expect(other.stdout).not.toContain("password=");
+  });
+
+  it("writes secret options only into the option store (0600) of a 0700 home", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(secretProvider);
+
+    expect((await argvs()).flat().join(" ")).not.toContain(SECRET_VALUE);
+    const home = join(homeRoot, HOME);
+    expect((await stat(home)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(home, "config.yaml"))).mode & 0o777).toBe(0o600);
+    expect(await readStoredOptions(home, "local-docker")).toMatchObject({ KUBE_TOKEN: SECRET_VALUE });
+    // Initialised with it: up works.
+    await driver.up(workspace, {});
+  });
+
+  it("removes a secret option from the option store when the provider no longer has it", async () => {
+    const driver = driverWith();
+    const both = {
+      ...provider,
+      options: {},
+      secretOptions: { KUBE_TOKEN: SECRET_VALUE, OLD_TOKEN: "old-secret" },
+    };
+    await driver.ensureProvider(both);
+    expect(await readStoredOptions(join(homeRoot, HOME), "local-docker")).toMatchObject({
+      OLD_TOKEN: "old-secret",
+    });
+
+    await driver.ensureProvider({
+      ...both,
+      options: { DOCKER_BUILDER: "kit" },
+      secretOptions: { KUBE_TOKEN: "new" },
+    });
+
+    const stored = await readStoredOptions(join(homeRoot, HOME), "local-docker");
+    expect(stored).toMatchObject({ KUBE_TOKEN: "new", DOCKER_BUILDER: "kit" });
+    expect(stored).not.toHaveProperty("OLD_TOKEN");
+    expect(await readFile(join(homeRoot, HOME, "config.yaml"), "utf8")).not.toContain("old-secret");
+  });
+
+  it("redacts them from every log line", async () => {
     const driver = driverWith();
     await driver.ensureProvider(secretProvider);
     const { lines, onLog } = collectLogs();
 
     await driver.up(secretWorkspace, {}, { onLog });
 
-    const up = (await argvs()).find((argv) => argv[0] === "up");
-    expect(up?.[1]).toBe(`https://${GIT_TOKEN}@github.com/acme/${SECRET_VALUE}`);
-    expect(up?.[5]).toBe(`git:https://${GIT_TOKEN}@github.com/acme/${SECRET_VALUE}`);
-    expect((await argvs()).flat()).toContain(`KUBE_TOKEN=${SECRET_VALUE}`);
-    expect(lines.map((line) => line.text)).toContain("Cloning repository https://***@github.com/acme/***");
+    expect(lines.map((line) => line.text)).toContain("Cloning repository https://github.com/acme/***");
     for (const line of lines) {
       expect(line.text).not.toContain(GIT_TOKEN);
       expect(line.text).not.toContain(SECRET_VALUE);
@@ -336,7 +447,7 @@ describe("secrets", () => {
     );
 
     expect(error.message).toBe(
-      "clone repository https://***@github.com/acme/***: injected failure at step 'up:clone' (FAKE_DEVPOD_FAIL=up:clone)",
+      "clone repository https://github.com/acme/***: injected failure at step 'up:clone' (FAKE_DEVPOD_FAIL=up:clone)",
     );
     expect(lines.at(-1)).toMatchObject({ level: "fatal", text: error.message });
   });
@@ -349,6 +460,98 @@ describe("secrets", () => {
       "fetch http://***@host/x and ssh://***@host/y",
     );
     expect(redact("git@github.com:acme/app.git stays")).toBe("git@github.com:acme/app.git stays");
+  });
+});
+
+describe("DevPod's environment", () => {
+  it("is the allow-list plus the pass-through list: never the server's secrets", async () => {
+    const spy = createDevpodSpy(homeRoot, FAKE_DEVPOD);
+    const canary = "canary-7f3a";
+    const server = {
+      ENCRYPTION_KEYS: `k1:${canary}-keys`,
+      AUTH_MAIN_TOKEN_SECRET: `${canary}-main`,
+      SHORT_TOKEN_SECRET: `${canary}-short`,
+      DATABASE_URL: `postgres://app:${canary}-db@db/app`,
+      AMQP_URL: `amqp://app:${canary}-mq@mq`,
+      AUTH_API_MASTER_TOKEN: `${canary}-master`,
+      PGPASSWORD: `${canary}-pg`,
+      AWS_SECRET_ACCESS_KEY: `${canary}-aws`,
+    };
+    const allowed = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: "/home/worker",
+      HTTPS_PROXY: "http://proxy:3128",
+      no_proxy: "localhost",
+      SSL_CERT_FILE: "/etc/ssl/ca.pem",
+      GIT_SSL_CAINFO: "/etc/ssl/ca.pem",
+      LC_ALL: "C.UTF-8",
+      DOCKER_HOST: "unix:///run/docker.sock",
+    };
+    const driver = createDevpodDriver({
+      bin: spy.bin,
+      homeRoot,
+      timeoutUpMs: 20_000,
+      timeoutOtherMs: 10_000,
+      killGraceMs: 300,
+      env: { ...server, ...allowed, GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "core.sshCommand" },
+      // A careless pass-through list cannot reach the server's own variables.
+      envPassthrough: ["DOCKER_HOST", "AUTH_*", "DATABASE_URL", "PG*"],
+      serverVariables: new Set(
+        Object.keys(server).filter((name) => name !== "PGPASSWORD" && !name.startsWith("AWS")),
+      ),
+    });
+
+    await driver.ensureProvider(provider);
+    await driver.up(workspace, {});
+    await driver.status(workspace);
+
+    const calls = spy.calls();
+    expect(calls.length).toBeGreaterThan(4);
+    expect(spy.text()).not.toContain(canary);
+    for (const call of calls) {
+      expect(call.env).toMatchObject({
+        ...allowed,
+        DEVPOD_HOME: join(homeRoot, HOME),
+        DEVPOD_DISABLE_TELEMETRY: "true",
+        GIT_TERMINAL_PROMPT: "0",
+        GIT_CONFIG_COUNT: "1",
+        GIT_CONFIG_KEY_0: "credential.helper",
+        GIT_CONFIG_VALUE_0: "",
+      });
+      for (const name of Object.keys(server)) expect(call.env).not.toHaveProperty(name);
+    }
+  });
+});
+
+describe("provider homes", () => {
+  it("initialises a provider created without options, as README creates docker", async () => {
+    const plain: DevpodProvider = { id: 7, name: "docker", source: "docker", options: {}, secretOptions: {} };
+    const driver = driverWith();
+
+    await driver.ensureProvider(plain);
+    await driver.up({ ...workspace, provider: plain }, {});
+
+    expect(await driver.status({ ...workspace, provider: plain })).toBe("Running");
+  });
+
+  it("keys homes by provider id: a new provider of a reused name starts empty, and removeHome removes one", async () => {
+    const driver = driverWith();
+    const first: DevpodProvider = { ...provider, id: 1, secretOptions: { KUBE_TOKEN: "first-org-secret" } };
+    const second: DevpodProvider = { ...provider, id: 2, secretOptions: {} };
+    await driver.ensureProvider(first);
+    await driver.up({ ...workspace, provider: first }, {});
+
+    await driver.ensureProvider(second);
+
+    expect(driver.homeOf(2)).not.toBe(driver.homeOf(1));
+    expect(await readStoredOptions(driver.homeOf(2), provider.name)).not.toHaveProperty("KUBE_TOKEN");
+    expect(await driver.list(second)).toEqual([]);
+    expect((await driver.homeProviderIds()).sort()).toEqual([1, 2]);
+
+    await driver.removeHome(1);
+
+    expect(existsSync(driver.homeOf(1))).toBe(false);
+    expect(await driver.homeProviderIds()).toEqual([2]);
   });
 });
 

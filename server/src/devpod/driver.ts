@@ -1,26 +1,29 @@
-// The DevPod driver: the one module that runs the `devpod` binary. One DEVPOD_HOME per provider
-// under homeRoot; every command has a timeout and can be cancelled; every output line is parsed
-// and redacted before it reaches a caller; success is judged by exit code and, for `delete`
-// (which exits 0 on failure), by a status check afterwards.
+// The DevPod driver: the one module that runs the `devpod` binary. One DEVPOD_HOME (mode 0700)
+// per provider id under homeRoot; DevPod runs with an allow-listed environment, never the
+// server's; every command has a timeout and can be cancelled; every output line is parsed and
+// redacted before it reaches a caller; success is judged by exit code and, for `delete` (which
+// exits 0 on failure), by a status check afterwards.
 
+import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  checkedProviderName,
   commandNameOf,
   contextSetOptionsArgs,
   deleteArgs,
-  gitSourceOf,
   listArgs,
   providerAddArgs,
   providerDeleteArgs,
   providerListArgs,
-  providerSetOptionsArgs,
+  providerUseArgs,
   statusArgs,
   stopArgs,
   upArgs,
 } from "./args.js";
 import { DevpodError } from "./devpod-error.js";
+import { devpodEnvironment } from "./environment.js";
+import { gitCredentialsFor, httpsOriginOf, noGitCredentials, withoutCredentials } from "./git-credentials.js";
 import { DEFAULT_LINE_MAX_BYTES, parseLogLine } from "./log-lines.js";
+import { writeSecretOptions } from "./option-store.js";
 import { runProcess } from "./process.js";
 import {
   providerSetupHash,
@@ -47,6 +50,8 @@ interface Invocation {
   secrets: string[];
   hooks?: RunHooks | undefined;
   captureStdout?: boolean;
+  /** Added to the allow-listed environment (the git credential helper's GIT_CONFIG_*). */
+  env?: Record<string, string>;
 }
 
 interface Finished {
@@ -63,16 +68,26 @@ type Presence = DevpodState | "Missing";
 
 type Installation = "missing" | "current" | "other-source";
 
+/** `provider_<id>`: `_` is not allowed in a provider name, so no name-keyed home can clash. */
+const HOME_PREFIX = "provider_";
+
 export function createDevpodDriver(config: DevpodDriverConfig) {
   const baseEnv = config.env ?? process.env;
   const lineMaxBytes = config.logLineMaxBytes ?? DEFAULT_LINE_MAX_BYTES;
+  const environment = {
+    passthrough: config.envPassthrough ?? [],
+    serverVariables: config.serverVariables ?? new Set<string>(),
+  };
   // DevPod rewrites config.yaml without a lock: provider setup runs one at a time per home, in
   // this process (a queue) and across processes sharing the home (a lock file).
   const setupQueues = new Map<string, Promise<void>>();
   const appliedSetups = new Map<string, string>();
 
-  function homeOf(providerName: string): string {
-    return join(config.homeRoot, checkedProviderName(providerName));
+  function homeOf(providerId: number): string {
+    if (!Number.isSafeInteger(providerId) || providerId <= 0) {
+      throw new DevpodError(`invalid provider id "${providerId}"`);
+    }
+    return join(config.homeRoot, `${HOME_PREFIX}${providerId}`);
   }
 
   async function invoke(invocation: Invocation): Promise<Finished> {
@@ -85,7 +100,12 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
     const outcome = await runProcess({
       bin: config.bin,
       args,
-      env: { ...baseEnv, DEVPOD_HOME: invocation.home, DEVPOD_DISABLE_TELEMETRY: "true" },
+      env: {
+        ...devpodEnvironment(baseEnv, environment),
+        ...(invocation.env ?? noGitCredentials()),
+        DEVPOD_HOME: invocation.home,
+        DEVPOD_DISABLE_TELEMETRY: "true",
+      },
       timeoutMs: invocation.timeoutMs,
       killGraceMs: config.killGraceMs,
       signal: hooks?.signal,
@@ -136,7 +156,7 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
   function forWorkspace(ws: DevpodWorkspace, args: string[], hooks?: RunHooks): Invocation {
     return {
       args,
-      home: homeOf(ws.provider.name),
+      home: homeOf(ws.provider.id),
       timeoutMs: config.timeoutOtherMs,
       secrets: workspaceSecrets(ws),
       hooks,
@@ -146,7 +166,7 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
   function forProvider(provider: DevpodProvider, args: string[]): Invocation {
     return {
       args,
-      home: homeOf(provider.name),
+      home: homeOf(provider.id),
       timeoutMs: config.timeoutOtherMs,
       secrets: Object.values(provider.secretOptions),
     };
@@ -179,24 +199,29 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
    * Installs and configures the provider and the context. A changed source means a different
    * provider binary: the old one is deleted first, which DevPod refuses while a workspace still
    * uses it (its message becomes the error), so a source can only change once no workspace of
-   * the provider is left.
+   * the provider is left. The option store is rewritten with only the secret options, then
+   * `provider use --reconfigure -o <plain options>` initialises: nothing removed survives, and no
+   * secret is on a command line.
    */
-  async function configureHome(provider: DevpodProvider): Promise<void> {
+  async function configureHome(home: string, provider: DevpodProvider): Promise<void> {
     const installation = await installationOf(provider);
     if (installation === "other-source") {
       await invokeOrThrow(forProvider(provider, providerDeleteArgs(provider.name)));
     }
     if (installation !== "current") await invokeOrThrow(forProvider(provider, providerAddArgs(provider)));
-    await invokeOrThrow(forProvider(provider, providerSetOptionsArgs(provider)));
+    await writeSecretOptions(home, provider.name, provider.secretOptions);
+    await invokeOrThrow(forProvider(provider, providerUseArgs(provider)));
     await invokeOrThrow(forProvider(provider, contextSetOptionsArgs()));
   }
 
   async function setUpProvider(home: string, provider: DevpodProvider): Promise<void> {
     const hash = providerSetupHash(provider);
     if (appliedSetups.get(home) === hash) return;
+    await mkdir(home, { recursive: true, mode: 0o700 });
+    await chmod(home, 0o700);
     await withProviderSetupLock(home, async () => {
       if ((await readProviderSetupMarker(home)) === hash) return;
-      await configureHome(provider);
+      await configureHome(home, provider);
       await writeProviderSetupMarker(home, hash);
     });
     appliedSetups.set(home, hash);
@@ -205,9 +230,29 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
   return {
     homeOf,
 
+    /** The provider ids that have a home under homeRoot. */
+    async homeProviderIds(): Promise<number[]> {
+      const entries = await readdir(config.homeRoot, { withFileTypes: true }).catch(() => []);
+      return entries.flatMap((entry) => {
+        const match = entry.isDirectory() ? /^provider_([1-9][0-9]*)$/.exec(entry.name) : null;
+        return match ? [Number(match[1])] : [];
+      });
+    },
+
+    /**
+     * Removes a provider's home, its option store (secret values) with it. For a deleted provider
+     * only: its workspaces are terminated, so nothing of DevPod's there is still needed.
+     */
+    async removeHome(providerId: number): Promise<void> {
+      const home = homeOf(providerId);
+      await rm(home, { recursive: true, force: true });
+      appliedSetups.delete(home);
+      setupQueues.delete(home);
+    },
+
     /** Idempotent and cheap once applied: only a changed source or option runs DevPod again. */
     async ensureProvider(provider: DevpodProvider): Promise<void> {
-      const home = homeOf(provider.name);
+      const home = homeOf(provider.id);
       const previous = setupQueues.get(home) ?? Promise.resolve();
       const next = previous.catch(() => undefined).then(() => setUpProvider(home, provider));
       setupQueues.set(home, next);
@@ -216,8 +261,19 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
 
     /** Creates, starts or (with recreate) rebuilds the workspace; returns once its container is up. */
     async up(ws: DevpodWorkspace, opts: { recreate?: boolean }, hooks?: RunHooks): Promise<void> {
-      const args = upArgs(ws, gitSourceOf(ws.gitUrl, ws.gitToken), opts.recreate ?? false);
-      await invokeOrThrow({ ...forWorkspace(ws, args, hooks), timeoutMs: config.timeoutUpMs });
+      const gitUrl = withoutCredentials(ws.gitUrl);
+      const args = upArgs(ws, gitUrl, opts.recreate ?? false);
+      const origin = ws.gitToken ? httpsOriginOf(gitUrl) : null;
+      const credentials = origin && ws.gitToken ? await gitCredentialsFor(origin, ws.gitToken) : null;
+      try {
+        await invokeOrThrow({
+          ...forWorkspace(ws, args, hooks),
+          timeoutMs: config.timeoutUpMs,
+          ...(credentials ? { env: credentials.env } : {}),
+        });
+      } finally {
+        await credentials?.dispose();
+      }
     },
 
     async stop(ws: DevpodWorkspace, hooks?: RunHooks): Promise<void> {

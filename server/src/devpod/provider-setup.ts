@@ -20,6 +20,8 @@ const LOCK_TARGET = "cluster-code-provider-setup";
  */
 export function providerSetupHash(provider: DevpodProvider): string {
   const applied = [
+    // How the setup is done: a new procedure re-runs it in every home.
+    "add, option store, use --reconfigure, context set-options",
     provider.source,
     sortedEntries(provider.options),
     sortedEntries(provider.secretOptions),

@@ -83,7 +83,7 @@ describe.runIf(process.env.AMQP_URL)("a job held past RabbitMQ's consumer timeou
     const after = await operationOf(next.id);
     expect(held).toMatchObject({ state: "succeeded", attempt: 1 });
     expect(after?.startedAt?.getTime()).toBeGreaterThanOrEqual(held?.finishedAt?.getTime() ?? Infinity);
-    const ups = invocations(app, catalog.providerName).filter(
+    const ups = invocations(app, catalog.providerId).filter(
       (entry) =>
         entry.event === "invocation" && entry.argv?.[0] === "up" && entry.argv.includes(long.devpodId),
     );

@@ -43,6 +43,7 @@ export async function loadDevpodWorkspace(
     gitUrl: repository.url,
     gitToken,
     provider: {
+      id: workspace.providerId,
       name: provider.name,
       source: provider.source,
       options: provider.options,

@@ -51,7 +51,13 @@ describe.runIf(shared)("a worker killed mid-operation", () => {
     const devpodState = await app.server.services.driver.status({
       devpodId: created.devpodId,
       gitUrl: "https://github.com/acme/demo-app.git",
-      provider: { name: catalog.providerName, source: "docker", options: {}, secretOptions: {} },
+      provider: {
+        id: catalog.providerId,
+        name: catalog.providerName,
+        source: "docker",
+        options: {},
+        secretOptions: {},
+      },
     });
     expect(settled.status).toBe(devpodState === "Running" ? "running" : "stopped");
     const [operation] = await app.db.handle.db

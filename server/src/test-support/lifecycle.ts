@@ -87,9 +87,9 @@ export interface Invocation {
   pid: number;
 }
 
-/** What the fake devpod recorded in a provider's DevPod home. */
-export function invocations(app: TestServer, providerName: string): Invocation[] {
-  const file = join(app.config.devpod.homeRoot, providerName, "invocations.jsonl");
+/** What the fake devpod recorded in a provider's DevPod home (keyed by the provider's id). */
+export function invocations(app: TestServer, providerId: number): Invocation[] {
+  const file = join(app.server.services.driver.homeOf(providerId), "invocations.jsonl");
   return readFileSync(file, "utf8")
     .split("\n")
     .filter(Boolean)

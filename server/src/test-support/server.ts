@@ -38,6 +38,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
       OPERATIONS_QUEUE: `cc-test-${suffix}.operations`,
       IDENTITY_QUEUE_PREFIX: `cc-test-${suffix}`,
       DEVPOD_BIN: FAKE_DEVPOD,
+      // The fake's FAKE_DEVPOD_* knobs reach it only through the pass-through list.
+      DEVPOD_ENV_PASSTHROUGH: "FAKE_DEVPOD_*",
       DEVPOD_HOME_ROOT: mkdtempSync(join(tmpdir(), "cc-devpod-")),
       OPERATION_LEASE: "3s",
       DEVPOD_KILL_GRACE: "1s",

@@ -28,6 +28,8 @@ export function spawnWorker(app: TestServer, env: Record<string, string> = {}): 
       EVENTS_EXCHANGE: app.config.bus.exchange,
       OPERATIONS_QUEUE: app.config.bus.operationsQueue,
       DEVPOD_BIN: FAKE_DEVPOD,
+      // The fake's FAKE_DEVPOD_* knobs reach it only through the pass-through list.
+      DEVPOD_ENV_PASSTHROUGH: "FAKE_DEVPOD_*",
       DEVPOD_HOME_ROOT: app.config.devpod.homeRoot,
       AUTH_MAIN_TOKEN_SECRET: TEST_MAIN_SECRET,
       SHORT_TOKEN_SECRET: TEST_SHORT_SECRET,

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { workspaceEvents, workspaceOperations } from "@cluster-code/db";
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -51,7 +52,7 @@ const statusesOf = async (workspaceId: number) =>
   (await eventsOf(workspaceId)).filter((e) => e.eventType === "workspace_status").map((e) => e.data.status);
 
 const devpodCalls = (devpodId: string) =>
-  invocations(app, catalog.providerName)
+  invocations(app, catalog.providerId)
     .filter((i) => i.event === "invocation" && i.argv?.includes(devpodId))
     .map((i) => i.argv as string[]);
 
@@ -94,6 +95,7 @@ describe("workspace lifecycle", () => {
     ]);
     expect((await eventsOf(created.id)).map((e) => e.eventType)).toContain("workspace_deleted");
     const listed = await app.server.services.driver.list({
+      id: catalog.providerId,
       name: catalog.providerName,
       source: "docker",
       options: {},
@@ -112,7 +114,8 @@ describe("workspace lifecycle", () => {
     await user.workspace.delete.mutate({ id: created.id });
     await waitForStatus(user, created.id, ["terminated"]);
 
-    const source = `https://${GIT_TOKEN}@github.com/acme/demo-app.git`;
+    // No credentials in the URL: git gets the token from a credential helper (see the driver).
+    const source = "https://github.com/acme/demo-app.git";
     const up = [
       "up",
       source,
@@ -138,7 +141,7 @@ describe("workspace lifecycle", () => {
     expect(calls).toContainEqual(["delete", created.devpodId, "--log-output", "json"]);
     expect(calls).toContainEqual(["status", created.devpodId, "--output", "json", "--log-output", "json"]);
 
-    const providerSetup = invocations(app, catalog.providerName)
+    const providerSetup = invocations(app, catalog.providerId)
       .filter((i) => i.event === "invocation" && (i.argv?.[0] === "provider" || i.argv?.[0] === "context"))
       .map((i) => i.argv as string[]);
     expect(providerSetup).toContainEqual([
@@ -155,10 +158,19 @@ describe("workspace lifecycle", () => {
       true,
     );
 
+    expect(JSON.stringify(calls)).not.toContain(GIT_TOKEN);
+    const asked = invocations(app, catalog.providerId).filter(
+      (i) => (i.event as string) === "git-credential",
+    );
+    expect(asked[0]).toMatchObject({
+      host: "github.com",
+      passwordSha256: createHash("sha256").update(GIT_TOKEN).digest("hex"),
+    });
+
     const stored = JSON.stringify(await eventsOf(created.id));
     expect(stored).not.toContain(GIT_TOKEN);
     expect(stored).not.toContain(PROVIDER_SECRET);
-    expect(stored).toContain("***@github.com");
+    expect(stored).toContain("Cloning repository https://github.com/acme/demo-app.git");
   });
 });
 
@@ -203,7 +215,7 @@ describe("failures", () => {
       .where(eq(workspaceOperations.workspaceId, created.id));
     expect(operation?.error).toMatch(/timed out/);
     expect(
-      invocations(app, catalog.providerName).some((i) => i.event === "signal" && i.signal === "SIGINT"),
+      invocations(app, catalog.providerId).some((i) => i.event === "signal" && i.signal === "SIGINT"),
     ).toBe(true);
   });
 });
@@ -233,7 +245,7 @@ describe("one operation at a time", () => {
     expect(canceled).toMatchObject({ kind: "start" });
     const after = await waitForStatus(user, created.id, ["stopped", "failed"], 30_000);
     expect(["stopped", "failed"]).toContain(after.status);
-    const signals = invocations(app, catalog.providerName).filter((i) => i.event === "signal");
+    const signals = invocations(app, catalog.providerId).filter((i) => i.event === "signal");
     expect(signals.some((s) => s.signal === "SIGINT")).toBe(true);
     const [operation] = await app.db.handle.db
       .select()

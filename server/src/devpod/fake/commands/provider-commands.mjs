@@ -50,6 +50,8 @@ export async function addProvider(session) {
 /** Sets options and initializes, without changing the default provider. */
 export async function setProviderOptions(session) {
   const name = providerNameArgument(session, "please specify a provider");
+  // Recording 02: without any -o the real CLI refuses, and the provider stays uninitialised.
+  if (!session.options.option?.length) throw new CliError("please specify option");
   await session.checkpoint("provider-set-options", "set-options", "set options");
   configureProvider(session, name, { makeDefault: false });
   session.logger.done(`Successfully set options for provider '${name}'`);
@@ -71,9 +73,7 @@ function configureProvider(session, name, { makeDefault }) {
   const { definition, state } = findProvider(session, name);
   let resolved;
   try {
-    resolved = resolveOptions(definition, state?.options, parseOptionPairs(options.option), {
-      reconfigure: options.reconfigure,
-    });
+    resolved = resolveOptions(definition, state?.options, parseOptionPairs(options.option));
   } catch (error) {
     throw wrapError("resolve options", error);
   }

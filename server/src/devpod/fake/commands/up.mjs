@@ -5,6 +5,7 @@
 
 import { randomBytes } from "node:crypto";
 import { CliError } from "../lib/errors.mjs";
+import { recordGitCredentials } from "../lib/git-credentials.mjs";
 import { rfc3339Seconds } from "../lib/go-format.mjs";
 import {
   findProvider,
@@ -159,6 +160,7 @@ const STEPS = {
     // Echoed verbatim, credentials included, as devpod relays git's own output: this is the line
     // the project's redaction has to catch.
     session.logger.info(`Cloning repository ${source.gitRepository}${describeReference(source)}`);
+    recordGitCredentials(session, source.gitRepository);
     await session.checkpoint("up", "clone", `clone repository ${source.gitRepository}`);
     await session.pause();
     session.logger.info(`Cloning into '/workspaces/${workspace.id}'...`);

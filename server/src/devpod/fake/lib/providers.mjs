@@ -113,18 +113,19 @@ export function parseOptionPairs(pairs) {
 }
 
 /**
- * options.ResolveOptions: user values win, then earlier user-provided values (unless
- * reconfiguring), then defaults. A required option left empty fails with devpod's message.
+ * options.ResolveOptions: user values win, then the values stored in config.yaml, then defaults.
+ * Like devpod's resolver, resolution starts from every stored value, and a stored user-provided
+ * value is kept as it is: `--reconfigure` only stops the command from re-reading stored values
+ * as its own `-o` (so it never removes one). A required option left empty fails with devpod's
+ * message.
  */
-export function resolveOptions(definition, previous, userValues, { reconfigure = false } = {}) {
+export function resolveOptions(definition, previous, userValues) {
   const resolved = {};
   const now = rfc3339Seconds();
   const keep = (name, value) => {
     if (value !== undefined) resolved[name] = value;
   };
-  for (const [name, value] of Object.entries(previous ?? {})) {
-    if (!reconfigure || !value.userProvided) keep(name, value);
-  }
+  for (const [name, value] of Object.entries(previous ?? {})) keep(name, value);
   for (const [name, option] of Object.entries(definition.options ?? {})) {
     if (resolved[name]?.value === undefined && option.default !== undefined) {
       keep(name, { value: option.default, filled: now });

@@ -205,6 +205,7 @@ function readJson(path) {
 function writeJsonAtomic(path, value) {
   mkdirSync(join(path, ".."), { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${goJson(value, 2)}\n`);
+  // devpod writes its state files with mode 0600 (recording 02's tree).
+  writeFileSync(temporary, `${goJson(value, 2)}\n`, { mode: 0o600 });
   renameSync(temporary, path);
 }
