@@ -63,7 +63,7 @@ const validInputs: Record<string, Record<string, unknown> | undefined> = {
     id: 2,
     title: "Docker two",
     source: "docker",
-    options: { DOCKER_PATH: "docker" },
+    options: { INACTIVITY_TIMEOUT: "1h" },
     secretOptions: { DOCKER_TOKEN: null, OTHER: "x" },
   },
   "provider.delete": { id: 3 },

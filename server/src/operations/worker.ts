@@ -15,6 +15,7 @@ import type { DevpodDriver } from "../devpod/driver.js";
 import type { DevpodState, DevpodWorkspace } from "../devpod/types.js";
 import { appendDeletedEvent, appendStatusEvent } from "../events/store.js";
 import type { Metrics } from "../metrics/metrics.js";
+import { pruneDeletedProviderHomes } from "../providers/homes.js";
 import type { SecretBox } from "../secrets/secret-box.js";
 import { bringsUp, goalStatus } from "../workspaces/status.js";
 import { workspaceUrl } from "../workspaces/views.js";
@@ -273,6 +274,12 @@ export function createWorker(deps: WorkerDeps) {
       await redispatchStale();
     } catch (error) {
       log.warn({ err: error }, "reconciler sweep failed");
+    }
+    try {
+      const removed = await pruneDeletedProviderHomes(db, driver);
+      if (removed.length) log.info({ providerIds: removed }, "removed the DevPod homes of deleted providers");
+    } catch (error) {
+      log.warn({ err: error }, "removing the DevPod homes of deleted providers failed");
     }
   }
 

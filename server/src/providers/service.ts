@@ -1,9 +1,11 @@
 import { type Database, type Executor, providers, workspaces } from "@cluster-code/db";
 import { and, asc, count, eq, ilike, isNull, ne, or, type SQL } from "drizzle-orm";
 import { recordAudit } from "../audit/audit-log.js";
+import { DEFAULT_PROVIDER_SOURCES } from "../config/config.js";
 import { AppError, notFound } from "../errors.js";
 import type { SecretBox } from "../secrets/secret-box.js";
 import { containsPattern, offsetOf, type Page, type PageInput } from "../trpc/pagination.js";
+import { assertOptionsAllowed, assertSourceAllowed, type ProviderPolicy } from "./policy.js";
 import type { DevpodProviderOptions, Provider, ProviderCreateInput, ProviderUpdateInput } from "./schemas.js";
 import { changeSecretOptions, openSecretOptions, sealSecretOptions } from "./secret-options.js";
 
@@ -12,18 +14,26 @@ type ProviderRow = typeof providers.$inferSelect;
 export interface ProviderDeps {
   db: Database;
   secrets: SecretBox;
+  /** What an admin may configure (PROVIDER_SOURCES, PROVIDER_OPTIONS_ALLOWED); the operator is not bound by it. */
+  config?: { providers: ProviderPolicy };
 }
+
+/** Without a configured policy, an admin gets the defaults: built-in sources, no worker-bound option. */
+const DEFAULT_POLICY: ProviderPolicy = { sources: DEFAULT_PROVIDER_SOURCES, allowedOptions: [] };
 
 /**
  * Who is asking. Organizations and providers:
  * - A provider with `organizationId` null is global: every organization sees it.
  * - A user sees global providers and their own organization's; any other is NOT_FOUND.
- * - An admin's new provider belongs to the admin's own organization (it is global when the admin
- *   has none, i.e. a platform admin), and an admin changes only providers of exactly that scope:
- *   an organization's admin cannot change a global provider other organizations rely on
- *   (FORBIDDEN: they can see it).
- * - The operator at the CLI sees and changes every provider, and creates global ones unless given
- *   an organization. Operator changes are audited with a null actor.
+ * - An admin's new provider belongs to the admin's own organization, and an admin changes only
+ *   their organization's providers. Global providers are the operator's alone: no admin creates,
+ *   changes or deletes one (FORBIDDEN: they can see it), and an admin without an organization
+ *   cannot create providers at all.
+ * - An admin's provider uses a source from PROVIDER_SOURCES and no worker-bound option (a binary,
+ *   path, host or command on the worker) unless PROVIDER_OPTIONS_ALLOWED lists it (policy.ts).
+ * - The operator at the CLI sees and changes every provider, with any source and option, and
+ *   creates global ones unless given an organization. Operator changes are audited with a null
+ *   actor.
  */
 export type Actor = { kind: "user"; userId: number; organizationId: number | null } | { kind: "operator" };
 
@@ -77,6 +87,21 @@ export async function createProvider(
   input: CreateProviderInput,
 ): Promise<Provider> {
   assertDistinctKeys(input.options, input.secretOptions);
+  if (actor.kind === "user") {
+    if (actor.organizationId === null) {
+      throw new AppError(
+        "FORBIDDEN",
+        "Global providers are added by the operator (cluster-code provider:add): an administrator without an organization cannot create providers",
+      );
+    }
+    const policy = policyOf(deps);
+    assertSourceAllowed(policy, input.source);
+    assertOptionsAllowed(policy, [
+      ...Object.keys(input.options),
+      ...Object.keys(input.secretOptions),
+      ...(input.machineTypeOption ? [input.machineTypeOption] : []),
+    ]);
+  }
   return refusingNameClash(input.name, () =>
     deps.db.transaction(async (tx) => {
       const [row] = await tx
@@ -112,6 +137,19 @@ export async function updateProvider(
   return refusingNameClash(input.name, () =>
     deps.db.transaction(async (tx) => {
       const current = await lockForChange(tx, actor, input.id);
+      if (actor.kind === "user") {
+        const policy = policyOf(deps);
+        if (input.source !== undefined && input.source !== current.source) {
+          assertSourceAllowed(policy, input.source);
+        }
+        assertOptionsAllowed(policy, [
+          ...Object.keys(input.options ?? {}),
+          ...Object.entries(input.secretOptions ?? {}).flatMap(([key, value]) =>
+            value === null ? [] : [key],
+          ),
+          ...(input.machineTypeOption ? [input.machineTypeOption] : []),
+        ]);
+      }
       const options = input.options ?? current.options;
       const secretOptions = input.secretOptions
         ? changeSecretOptions(deps.secrets, current.secretOptions, input.secretOptions)
@@ -216,10 +254,10 @@ async function lockForChange(tx: Executor, actor: Actor, id: number): Promise<Pr
     .where(and(eq(providers.id, id), visibleTo(actor)))
     .for("update");
   if (!row) throw notFound(`Provider ${id}`);
-  if (actor.kind === "user" && row.organizationId !== actor.organizationId) {
+  if (actor.kind === "user" && (row.organizationId === null || row.organizationId !== actor.organizationId)) {
     throw new AppError(
       "FORBIDDEN",
-      `Provider "${row.name}" is global: only the operator or an admin without an organization changes it`,
+      `Provider "${row.name}" is global: only the operator manages global providers`,
     );
   }
   return row;
@@ -247,6 +285,8 @@ function assertDistinctKeys(options: Record<string, string>, secretOptions: Reco
     throw new AppError("VALIDATION_FAILED", `Option(s) ${both.join(", ")} cannot be both plain and secret`);
   }
 }
+
+const policyOf = (deps: ProviderDeps): ProviderPolicy => deps.config?.providers ?? DEFAULT_POLICY;
 
 const actorIdOf = (actor: Actor) => (actor.kind === "user" ? actor.userId : null);
 

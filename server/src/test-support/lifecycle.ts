@@ -29,7 +29,7 @@ export async function seedCatalog(app: TestServer, organizationId = 1): Promise<
     name: providerName,
     title: "Docker",
     source: "docker",
-    options: { DOCKER_PATH: "docker" },
+    options: { INACTIVITY_TIMEOUT: "1h" },
     secretOptions: { DOCKER_TOKEN: PROVIDER_SECRET },
     machineTypeOption: "INSTANCE_TYPE",
   });
