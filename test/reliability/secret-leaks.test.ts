@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "@cluster-code/db/testing";
 import { createTRPCClient, createWSClient, wsLink } from "@trpc/client";
@@ -6,7 +8,9 @@ import { getTableName, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type RunningProcess, startProcess } from "../../server/src/app.js";
+import { readStoredOptions } from "../../server/src/devpod/option-store.js";
 import { createLogger } from "../../server/src/logger.js";
+import { createDevpodSpy } from "../../server/src/test-support/devpod-spy.js";
 import {
   type Catalog,
   GIT_TOKEN,
@@ -18,7 +22,11 @@ import {
 } from "../../server/src/test-support/lifecycle.js";
 import {
   deleteBusNames,
+  FAKE_DEVPOD,
   shortTokenFor,
+  TEST_ENCRYPTION_KEYS,
+  TEST_MAIN_SECRET,
+  TEST_SHORT_SECRET,
   type TestServer,
   testConfig,
 } from "../../server/src/test-support/server.js";
@@ -29,8 +37,12 @@ import { everyTable, healthStatus, sleep } from "./support.js";
  * No leaks of secrets: a canary git token and a canary provider secret go through a full
  * workspace lifecycle and through failing ones, with the most verbose log level. Every log line,
  * every HTTP reply, every WebSocket frame (tRPC `events.mine` and the legacy `/ws`) and every stored
- * row is captured; the canaries appear in none of them, in any common encoding. They do reach the
- * fake devpod (its invocations.jsonl), so the test is not vacuous.
+ * row is captured; the canaries appear in none of them, in any common encoding. DevPod runs through a
+ * spy that records every command line and whole environment it starts with (what any local user
+ * could read in /proc), and the server's own secrets sit in the process environment as in a
+ * deployment: neither the canaries nor those secrets appear there. They do reach DevPod where
+ * they are meant to (the token through git's credential helper, the secret option in the home's
+ * option store), so the test is not vacuous.
  */
 
 const USER = { id: 600, organizationId: 1 };
@@ -45,6 +57,21 @@ const needles = [GIT_TOKEN, PROVIDER_SECRET].flatMap((secret) => [
   secret.slice(Math.floor(secret.length / 2)),
 ]);
 
+/**
+ * The server's own secrets, in the process environment as a deployment has them: DevPod must
+ * never inherit one. Unset URLs get canary values once the server runs on the embedded backends.
+ */
+const serverSecrets: Record<string, string> = {
+  ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
+  AUTH_MAIN_TOKEN_SECRET: TEST_MAIN_SECRET,
+  SHORT_TOKEN_SECRET: TEST_SHORT_SECRET,
+  DATABASE_URL: process.env.DATABASE_URL || "postgres://app:database-url-canary@db.internal/app",
+  AMQP_URL: process.env.AMQP_URL || "amqp://app:amqp-url-canary@mq.internal",
+  AUTH_API_MASTER_TOKEN: "auth-api-master-token-canary",
+};
+const savedEnv = Object.fromEntries(Object.keys(serverSecrets).map((name) => [name, process.env[name]]));
+const spy = createDevpodSpy(mkdtempSync(join(tmpdir(), "cc-devpod-spy-")), FAKE_DEVPOD);
+
 const captured = {
   logLines: [] as string[],
   httpReplies: [] as string[],
@@ -55,6 +82,7 @@ const captured = {
 let app: TestServer;
 let database: TestDatabase;
 let catalog: Catalog;
+let failingProviderId = 0;
 const originalFetch = globalThis.fetch;
 
 /** A `ws` WebSocket that records every frame it receives: given to the tRPC client. */
@@ -74,7 +102,7 @@ beforeAll(async () => {
     );
     return response;
   };
-  const config = testConfig({ LOG_LEVEL: "trace", QUOTA_MAX_RUNNING: "10" });
+  const config = testConfig({ LOG_LEVEL: "trace", QUOTA_MAX_RUNNING: "10", DEVPOD_BIN: spy.bin });
   database = await createTestDatabase();
   const destination = { write: (line: string) => void captured.logLines.push(line) };
   const server: RunningProcess = await startProcess(config, createLogger("trace", destination), {
@@ -95,8 +123,13 @@ beforeAll(async () => {
     },
   };
   catalog = await seedCatalog(app);
+  Object.assign(process.env, serverSecrets);
 }, 120_000);
 afterAll(async () => {
+  for (const [name, value] of Object.entries(savedEnv)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
   globalThis.fetch = originalFetch;
   await app?.stop();
 });
@@ -200,7 +233,8 @@ describe("secrets through a full lifecycle and failing ones", () => {
       source: "docker",
       secretOptions: { DOCKER_TOKEN: PROVIDER_SECRET },
     });
-    setKnobs({ FAKE_DEVPOD_FAIL: "provider-set-options" });
+    failingProviderId = provider.id;
+    setKnobs({ FAKE_DEVPOD_FAIL: "provider-use" });
     const workspace = await createWorkspace("Provider fails", provider.id);
     await waitForStatus(owner.client, workspace.id, ["failed"], 60_000);
     await owner.client.workspace.logs.query({ workspaceId: workspace.id, limit: 1000 });
@@ -215,18 +249,53 @@ describe("secrets through a full lifecycle and failing ones", () => {
     await sleep(1000);
     const rows = await everyStoredRow();
 
-    // Not vacuous: each stream carried the lifecycle, and the canaries reached DevPod.
-    const argvOf = (provider: string) =>
-      readFileSync(join(app.config.devpod.homeRoot, provider, "invocations.jsonl"), "utf8");
-    expect(argvOf(catalog.providerName)).toContain(encodeURIComponent(GIT_TOKEN));
-    expect(argvOf(catalog.providerName)).toContain(`DOCKER_TOKEN=${PROVIDER_SECRET}`);
-    expect(argvOf("docker-failing")).toContain(`DOCKER_TOKEN=${PROVIDER_SECRET}`);
-    // The detector finds them where they are.
-    expect(leaksIn([argvOf(catalog.providerName)]).length).toBeGreaterThan(0);
-    const clonedLine = rows.find((row) => row.includes("Cloning repository"));
-    expect(clonedLine, "the clone line, with the token redacted, is stored").toMatch(
-      /https:\/\/\*\*\*@github\.com/,
+    // Not vacuous: the canaries reached DevPod where they are meant to. git got the token from the
+    // credential helper (the fake asks `git credential fill` and records a digest), and the
+    // secret option is in each provider's option store.
+    const invocationsOf = (providerId: number) =>
+      readFileSync(join(app.server.services.driver.homeOf(providerId), "invocations.jsonl"), "utf8");
+    expect(invocationsOf(catalog.providerId)).toContain(
+      `"passwordSha256":"${createHash("sha256").update(GIT_TOKEN).digest("hex")}"`,
     );
+    expect(
+      await readStoredOptions(app.server.services.driver.homeOf(catalog.providerId), catalog.providerName),
+    ).toMatchObject({ DOCKER_TOKEN: PROVIDER_SECRET });
+    expect(
+      await readStoredOptions(app.server.services.driver.homeOf(failingProviderId), "docker-failing"),
+    ).toMatchObject({
+      DOCKER_TOKEN: PROVIDER_SECRET,
+    });
+    // The detector finds them where they are.
+    expect(
+      leaksIn([
+        readFileSync(join(app.server.services.driver.homeOf(catalog.providerId), "config.yaml"), "utf8"),
+      ]).length,
+    ).toBeGreaterThan(0);
+    const clonedLine = rows.find((row) => row.includes("Cloning repository"));
+    expect(clonedLine, "the clone line is stored, without credentials").toContain(
+      "Cloning repository https://github.com/acme/demo-app.git",
+    );
+    // Every DevPod command line and environment: no canary, no server secret.
+    const calls = spy.calls();
+    expect(calls.filter((call) => call.argv[0] === "up").length).toBeGreaterThan(3);
+    const devpodTexts = calls.flatMap((call) => [
+      ...call.argv,
+      ...Object.entries(call.env).map(([k, v]) => `${k}=${v}`),
+    ]);
+    expect(leaksIn(devpodTexts), "DevPod command lines and environments").toEqual([]);
+    for (const [name, value] of Object.entries(serverSecrets)) {
+      expect(
+        devpodTexts.filter((text) => text.includes(value)),
+        name,
+      ).toEqual([]);
+      for (const call of calls) expect(call.env, name).not.toHaveProperty(name);
+      for (const stream of [captured.logLines, captured.trpcFrames, captured.legacyFrames, rows]) {
+        expect(
+          stream.filter((text) => text.includes(value)),
+          `${name} in logs, frames or rows`,
+        ).toEqual([]);
+      }
+    }
     for (const [stream, texts] of Object.entries(captured)) expect(texts.length, stream).toBeGreaterThan(10);
     expect(captured.trpcFrames.some((f) => f.includes('"workspace_log"'))).toBe(true);
     expect(captured.legacyFrames.some((f) => f.includes('"workspace_log"'))).toBe(true);
