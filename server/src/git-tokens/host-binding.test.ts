@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { workspaceEvents } from "@cluster-code/db";
 import { and, asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,12 +36,12 @@ afterAll(() => app.stop());
 
 /** Everything the fake devpod was started with for one workspace, from the `index`th record on. */
 const argvSince = (devpodId: string, index: number) =>
-  invocations(app, org1.providerName)
+  invocations(app, org1.providerId)
     .slice(index)
     .filter((i) => i.event === "invocation" && i.argv?.includes(devpodId))
     .map((i) => i.argv as string[]);
 
-const mark = () => invocations(app, org1.providerName).length;
+const mark = () => invocations(app, org1.providerId).length;
 
 /** What the worker would hand DevPod for an operation that clones, read as the worker reads it. */
 async function tokenTheWorkerWouldSend(workspaceId: number) {
@@ -98,6 +99,12 @@ describe("git tokens are bound to their host", () => {
       expect(argv.join(" ")).not.toContain(encodeURIComponent(GIT_TOKEN));
     }
     expect(await tokenTheWorkerWouldSend(workspace.id)).toBeNull();
+    // git itself was given the token for github.com before the move, and nothing after it.
+    const tokenHash = createHash("sha256").update(GIT_TOKEN).digest("hex");
+    const credentialsGiven = (records: ReturnType<typeof invocations>) =>
+      records.filter((i) => i.event === "git-credential" && i.passwordSha256 === tokenHash);
+    expect(credentialsGiven(invocations(app, org1.providerId).slice(0, before)).length).toBeGreaterThan(0);
+    expect(credentialsGiven(invocations(app, org1.providerId).slice(before))).toEqual([]);
 
     // A new workspace on the moved repository clones from the new host without the token either.
     const fresh = await member.workspace.create.mutate({

@@ -81,10 +81,13 @@ export async function waitForStatus(
 }
 
 export interface Invocation {
-  event: "invocation" | "signal" | "exit";
+  event: "invocation" | "signal" | "exit" | "git-credential";
   argv?: string[];
   signal?: string;
   pid: number;
+  /** git-credential: what `git credential fill` answered (a SHA-256 of the password only). */
+  username?: string | null;
+  passwordSha256?: string | null;
 }
 
 /** What the fake devpod recorded in a provider's DevPod home (keyed by the provider's id). */

@@ -119,7 +119,7 @@ async function moveByIdentityEvent(id: number, organizationId: number) {
 }
 
 const upsOf = (devpodId: string) =>
-  invocations(app, org1.providerName).filter(
+  invocations(app, org1.providerId).filter(
     (i) => i.event === "invocation" && i.argv?.[0] === "up" && i.argv.includes(devpodId),
   ).length;
 
