@@ -5,6 +5,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   stdout(text: string): void;
   stderr(text: string): void;
+  /** The command line being run, named to another process that finds the embedded database held. */
+  command?: string;
   /** An already-open database to use instead of opening one from the environment. */
   db?: DbHandle;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM); long-running commands await it. */

@@ -1,3 +1,4 @@
+import { DatabaseLockedError } from "@cluster-code/db";
 import { AppError, ConfigError } from "@cluster-code/server";
 import { importMachineConfigsCommand } from "./commands/import-machine-configs.js";
 import { migrateStatusCommand, migrateUpCommand } from "./commands/migrate.js";
@@ -72,12 +73,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
   try {
-    return await command.run(args, io);
+    return await command.run(args, { ...io, command: io.command ?? name });
   } catch (error) {
     if (
       error instanceof UsageError ||
       error instanceof ConfigError ||
       error instanceof AppError ||
+      error instanceof DatabaseLockedError ||
       isArgError(error)
     ) {
       io.stderr(`error: ${(error as Error).message}\n`);

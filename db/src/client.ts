@@ -1,10 +1,13 @@
 import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { ExtractTablesWithRelations, SQL } from "drizzle-orm";
 import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
+import { type DataDirLock, lockDataDir } from "./embedded/data-dir-lock.js";
+import { type SharedPglite, sharePglite } from "./embedded/socket-server.js";
 import * as schema from "./schema/index.js";
 
 export type Schema = typeof schema;
@@ -19,12 +22,15 @@ export type Executor = Database | Transaction;
 export type DbOptions =
   /** Postgres over node-postgres. */
   | { url: string; poolSize?: number }
-  /** Embedded PGlite persisted in `dataDir`, or in memory when `dataDir` is omitted. */
-  | { dataDir?: string };
+  /** Embedded PGlite in memory (one on disk is opened by `openEmbeddedDb`, under a lock). */
+  | { dataDir?: never };
 
 export interface DbHandle {
   readonly db: Database;
+  /** The driver: node-postgres (Postgres, or a running server's embedded PGlite) or PGlite here. */
   readonly kind: "postgres" | "pglite";
+  /** Where this process shares its embedded database with others (a unix socket's directory). */
+  readonly socketDir?: string;
   /** Runs `fn` on one connection while holding a session-level advisory lock. */
   withAdvisoryLock<T>(key: bigint, fn: (db: Database) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -32,11 +38,85 @@ export interface DbHandle {
 }
 
 export function createDb(options: DbOptions): DbHandle {
-  return "url" in options ? createPostgres(options.url, options.poolSize) : createPglite(options.dataDir);
+  return "url" in options
+    ? createPostgres({ connectionString: options.url, max: options.poolSize ?? 10 })
+    : memoryPglite();
 }
 
-function createPostgres(url: string, poolSize = 10): DbHandle {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+function memoryPglite(): DbHandle {
+  const client = new PGlite();
+  return pgliteHandle(client, () => client.close());
+}
+
+export interface EmbeddedDbOptions {
+  /**
+   * `server` holds the directory and shares it on a unix socket; `command` connects through the
+   * server holding it, or else holds the directory itself (not sharing it) until closed.
+   */
+  role: "server" | "command";
+  /** What the process runs, named to whoever finds the directory taken. */
+  command: string;
+  /** How long to wait for another command (or a starting server) to be done with the directory. */
+  waitMs?: number;
+  idleInTransactionMs?: number;
+}
+
+/**
+ * The embedded PGlite persisted in `dataDir`, which one process at a time may open: see
+ * README "The embedded database". Throws `DatabaseLockedError` naming the process holding it.
+ */
+export async function openEmbeddedDb(dataDir: string, options: EmbeddedDbOptions): Promise<DbHandle> {
+  mkdirSync(dirname(dataDir), { recursive: true });
+  const outcome = await lockDataDir(dataDir, {
+    role: options.role,
+    command: options.command,
+    waitMs: options.waitMs ?? 15_000,
+    connectToServer: options.role === "command",
+  });
+  if ("server" in outcome) {
+    const { socketDir } = outcome.server;
+    return createPostgres({ host: socketDir, port: 5432, user: "postgres", database: "postgres", max: 2 });
+  }
+  return openLockedPglite(dataDir, outcome.lock, options);
+}
+
+async function openLockedPglite(
+  dataDir: string,
+  lock: DataDirLock,
+  options: EmbeddedDbOptions,
+): Promise<DbHandle> {
+  let client: PGlite | undefined;
+  let shared: SharedPglite | undefined;
+  let closing: Promise<void> | undefined;
+  // Clients first (their open transactions are rolled back), then PGlite, then the lock.
+  const close = () =>
+    (closing ??= (async () => {
+      try {
+        await shared?.close();
+        if (client && !client.closed) await client.close();
+      } finally {
+        lock.release();
+      }
+    })());
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    client = new PGlite(dataDir);
+    await client.waitReady;
+    if (options.role === "server") {
+      shared = await sharePglite(client, `${dataDir}.run`, {
+        idleInTransactionMs: options.idleInTransactionMs,
+      });
+      lock.setSocketDir(shared.socketDir);
+    }
+    return pgliteHandle(client, close, shared?.socketDir);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function createPostgres(config: pg.PoolConfig): DbHandle {
+  const pool = new pg.Pool(config);
   // An idle client losing its connection (e.g. a Postgres restart) must not crash the process.
   pool.on("error", () => {});
   // A checked-out client whose connection dies between queries (Postgres restarting) emits
@@ -66,19 +146,19 @@ function createPostgres(url: string, poolSize = 10): DbHandle {
   };
 }
 
-function createPglite(dataDir?: string): DbHandle {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const client = new PGlite(dataDir);
+function pgliteHandle(client: PGlite, close: () => Promise<void>, socketDir?: string): DbHandle {
   const db = drizzlePglite({ client, schema, casing: "snake_case" }) as unknown as Database;
   return {
     db,
     kind: "pglite",
-    // PGlite has a single connection owned by this process: nothing else can race it.
+    socketDir,
+    // One backend: whoever else reaches it (through the socket) takes turns on whole
+    // transactions, and its migrations run through this process's handle.
     withAdvisoryLock: (_key, fn) => fn(db),
     async ping() {
       await client.query("select 1");
     },
-    close: () => client.close(),
+    close,
   };
 }
 

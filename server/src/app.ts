@@ -38,7 +38,8 @@ export async function startProcess(
   log: Logger,
   options: ProcessOptions,
 ): Promise<RunningProcess> {
-  const services = await createServices(config, log, options);
+  const processName = options.api ? (options.worker ? "serve --with-worker" : "serve") : "worker";
+  const services = await createServices(config, log, { ...options, processName });
   let http: ReturnType<typeof createHttpApp> | undefined;
   let worker: Worker | undefined;
   const subscriptions: Subscription[] = [];
@@ -81,7 +82,14 @@ export async function startProcess(
       http = createHttpApp(services, { metrics: metricsServer ? undefined : metrics });
       ({ port } = await http.listen(config.http.port, config.http.host));
       log.info(
-        { port, host: config.http.host, database: services.dbHandle.kind, bus: services.bus.kind },
+        {
+          port,
+          host: config.http.host,
+          database: services.dbHandle.kind,
+          // Where CLI commands reach the embedded database while this process holds it.
+          databaseSocket: services.dbHandle.socketDir,
+          bus: services.bus.kind,
+        },
         "listening",
       );
     }

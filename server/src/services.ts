@@ -1,4 +1,4 @@
-import { createDb, type Database, type DbHandle } from "@cluster-code/db";
+import { createDb, type Database, type DbHandle, openEmbeddedDb } from "@cluster-code/db";
 import type { Logger } from "pino";
 import { type Authenticator, createAuthenticator } from "./auth/authenticator.js";
 import { type Bus, createBus } from "./bus/index.js";
@@ -45,14 +45,23 @@ export interface Services {
   close(): Promise<void>;
 }
 
-/** Postgres when a URL is configured, else the embedded PGlite under the data directory. */
-export function openDatabase(database: Config["database"]): DbHandle {
-  return createDb(database.url ? { url: database.url } : { dataDir: `${database.dataDir}/pglite` });
+/**
+ * Postgres when a URL is configured, else the embedded PGlite under the data directory: a server
+ * holds it and shares it with the CLI; a command goes through a running server or holds it itself.
+ */
+export function openDatabase(
+  database: Config["database"],
+  opener: { role: "server" | "command"; command: string },
+): Promise<DbHandle> {
+  if (database.url) return Promise.resolve(createDb({ url: database.url }));
+  return openEmbeddedDb(`${database.dataDir}/pglite`, opener);
 }
 
 export interface ServiceOverrides {
   dbHandle?: DbHandle;
   bus?: Bus;
+  /** What this process runs, named to another process that finds the embedded database held. */
+  processName?: string;
 }
 
 /** The composition root: the one place that turns config into live services. */
@@ -61,14 +70,20 @@ export async function createServices(
   log: Logger,
   overrides: ServiceOverrides = {},
 ): Promise<Services> {
-  const handle = overrides.dbHandle ?? openDatabase(config.database);
+  const handle =
+    overrides.dbHandle ??
+    (await openDatabase(config.database, { role: "server", command: overrides.processName ?? "serve" }));
   const bus =
     overrides.bus ??
     (await createBus(
       config.bus.url,
       { exchange: config.bus.exchange, operationsQueue: config.bus.operationsQueue },
       log,
-    ));
+    ).catch(async (error: unknown) => {
+      // Let go of the embedded database's lock when the process cannot start after all.
+      if (!overrides.dbHandle) await handle.close();
+      throw error;
+    }));
   const metrics = createMetrics();
   const relay = createOutboxRelay({ db: handle.db, bus, log, metrics });
   return {
