@@ -1,10 +1,10 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import defaultMachineConfigs from "../server/src/machine-configs/default-machine-configs.json" with {
   type: "json",
 };
@@ -51,7 +51,7 @@ function npmStart(env: Record<string, string>): NpmStart {
 }
 
 async function waitForHealth(port: number, server: NpmStart): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 150_000;
   for (;;) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return;
@@ -73,6 +73,8 @@ const started: NpmStart[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
   for (const server of started.splice(0)) await stop(server);
+});
+afterAll(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -87,6 +89,21 @@ function environment(port: number) {
     DATA_DIR: dataDir,
     LOG_LEVEL: "warn",
   };
+}
+
+// Creating a PGlite directory takes a while on a busy machine: the CLI creates and migrates one
+// (alone, holding its lock) and each test starts from a copy.
+let template: string;
+beforeAll(async () => {
+  const env = environment(0);
+  await cli(env, "migrate:up");
+  template = join(env.DATA_DIR, "pglite");
+}, 300_000);
+
+function environmentWithDatabase(port: number) {
+  const env = environment(port);
+  cpSync(template, join(env.DATA_DIR, "pglite"), { recursive: true });
+  return env;
 }
 
 async function cli(env: Record<string, string>, ...args: string[]) {
@@ -113,7 +130,7 @@ type Provider = { id: number; name: string };
 describe("the embedded database while npm start runs", () => {
   it("keeps every write of the README's Try-it sequence, made from the CLI beside the server, across a restart", async () => {
     const port = await freePort();
-    const env = environment(port);
+    const env = environmentWithDatabase(port);
     const first = npmStart(env);
     started.push(first);
     await waitForHealth(port, first);
@@ -162,7 +179,7 @@ describe("the embedded database while npm start runs", () => {
     started.push(second);
     await waitForHealth(port, second);
 
-    const token = (await cli(env, "token:mint", "--user", "2", "--org", "1")).stdout.trim();
+    const token = adminToken.trim();
     const machines = await trpc<Page<unknown>>(port, token, "machineConfig.list");
     expect(machines.total).toBe(defaultMachineConfigs.length);
     const providers = await trpc<Page<Provider>>(port, token, "provider.list");
@@ -172,13 +189,13 @@ describe("the embedded database while npm start runs", () => {
         { id: docker.id, name: "docker" },
       ].sort((a, b) => a.id - b.id),
     );
-  }, 300_000);
+  }, 400_000);
 });
 
 describe("a second process on a data directory held by npm start", () => {
   it("a second npm start refuses, naming the running server, which keeps serving", async () => {
     const port = await freePort();
-    const env = environment(port);
+    const env = environmentWithDatabase(port);
     const first = npmStart(env);
     started.push(first);
     await waitForHealth(port, first);
@@ -189,12 +206,12 @@ describe("a second process on a data directory held by npm start", () => {
     started.push(second);
     const code = await Promise.race([
       second.exited,
-      new Promise((resolve) => setTimeout(() => resolve("still running"), 60_000)),
+      new Promise((resolve) => setTimeout(() => resolve("still running"), 150_000)),
     ]);
     expect(code).toBe(1);
     expect(second.output()).toContain(
       `error: the embedded database ${env.DATA_DIR}/pglite is in use by a cluster-code server (pid ${holder.pid}, \`serve --with-worker\``,
     );
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
-  }, 120_000);
+  }, 400_000);
 });

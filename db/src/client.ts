@@ -58,6 +58,8 @@ export interface EmbeddedDbOptions {
   command: string;
   /** How long to wait for another command (or a starting server) to be done with the directory. */
   waitMs?: number;
+  /** A server's work before anyone else may connect (its migrations, so no command races them). */
+  beforeSharing?: (handle: DbHandle) => Promise<void>;
   idleInTransactionMs?: number;
 }
 
@@ -102,13 +104,13 @@ async function openLockedPglite(
     mkdirSync(dataDir, { recursive: true });
     client = new PGlite(dataDir);
     await client.waitReady;
-    if (options.role === "server") {
-      shared = await sharePglite(client, `${dataDir}.run`, {
-        idleInTransactionMs: options.idleInTransactionMs,
-      });
-      lock.setSocketDir(shared.socketDir);
-    }
-    return pgliteHandle(client, close, shared?.socketDir);
+    if (options.role !== "server") return pgliteHandle(client, close);
+    await options.beforeSharing?.(pgliteHandle(client, close));
+    shared = await sharePglite(client, `${dataDir}.run`, {
+      idleInTransactionMs: options.idleInTransactionMs,
+    });
+    lock.setSocketDir(shared.socketDir);
+    return pgliteHandle(client, close, shared.socketDir);
   } catch (error) {
     await close();
     throw error;

@@ -1,4 +1,11 @@
-import { createDb, type Database, type DbHandle, openEmbeddedDb } from "@cluster-code/db";
+import {
+  createDb,
+  type Database,
+  type DbHandle,
+  type EmbeddedDbOptions,
+  migrateUp,
+  openEmbeddedDb,
+} from "@cluster-code/db";
 import type { Logger } from "pino";
 import { type Authenticator, createAuthenticator } from "./auth/authenticator.js";
 import { type Bus, createBus } from "./bus/index.js";
@@ -49,10 +56,7 @@ export interface Services {
  * Postgres when a URL is configured, else the embedded PGlite under the data directory: a server
  * holds it and shares it with the CLI; a command goes through a running server or holds it itself.
  */
-export function openDatabase(
-  database: Config["database"],
-  opener: { role: "server" | "command"; command: string },
-): Promise<DbHandle> {
+export function openDatabase(database: Config["database"], opener: EmbeddedDbOptions): Promise<DbHandle> {
   if (database.url) return Promise.resolve(createDb({ url: database.url }));
   return openEmbeddedDb(`${database.dataDir}/pglite`, opener);
 }
@@ -72,7 +76,15 @@ export async function createServices(
 ): Promise<Services> {
   const handle =
     overrides.dbHandle ??
-    (await openDatabase(config.database, { role: "server", command: overrides.processName ?? "serve" }));
+    (await openDatabase(config.database, {
+      role: "server",
+      command: overrides.processName ?? "serve",
+      // Migrated before the CLI can reach it, so a command never races the server's migrations.
+      beforeSharing: async (embedded) => {
+        const applied = await migrateUp(embedded);
+        if (applied.length) log.info({ applied }, "migrations applied");
+      },
+    }));
   const bus =
     overrides.bus ??
     (await createBus(

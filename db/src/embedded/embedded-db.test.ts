@@ -131,6 +131,28 @@ describe("an embedded database directory", () => {
     expect(row?.present).toBe(false);
   });
 
+  it("lets commands in only once the server has done its work before sharing (its migrations)", async () => {
+    let commandOpened = false;
+    const server = openEmbeddedDb(dataDir, {
+      role: "server",
+      command: "test server",
+      beforeSharing: async (embedded) => {
+        await embedded.db.execute(sql`drop table if exists things`);
+        await embedded.db.execute(sql`create table things (name text primary key)`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(commandOpened).toBe(false);
+        await embedded.db.execute(sql`insert into things values ('migrated')`);
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const command = open(dataDir, "command").then((handle) => {
+      commandOpened = true;
+      return handle;
+    });
+    opened.push(await server);
+    expect(await names(await command)).toEqual(["migrated"]);
+  });
+
   it("refuses a second server, naming the one that holds it", async () => {
     await open(dataDir, "server");
     const second = openEmbeddedDb(dataDir, { role: "server", command: "serve" });
