@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -170,6 +170,13 @@ describe("the embedded database while npm start runs", () => {
 
     await stop(first);
     started.splice(started.indexOf(first), 1);
+    // A clean stop lets go of the directory: no lock, no socket left behind (npm itself may exit
+    // before the server has finished shutting down).
+    const deadline = Date.now() + 30_000;
+    while (existsSync(join(env.DATA_DIR, "pglite.lock")) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(existsSync(join(env.DATA_DIR, "pglite.lock"))).toBe(false);
+    expect(existsSync(join(env.DATA_DIR, "pglite.run"))).toBe(false);
     // With no server running, a command opens the directory itself.
     const { stdout: alone } = await cli(env, "provider:list");
     expect(alone).toContain("ssh");
