@@ -67,6 +67,9 @@ export interface ClusterCodeClient {
   close(): Promise<void>;
 }
 
+/** Calls per HTTP request: no more than the server's default `TRPC_MAX_BATCH_SIZE`. */
+const MAX_BATCH_ITEMS = 50;
+
 /**
  * A client for the Cluster Code API: queries and mutations go over HTTP (batched) with the main
  * token; subscriptions go over one WebSocket, opened with a short token the client gets itself,
@@ -87,6 +90,9 @@ export function createClusterCodeClient(options: ClusterCodeClientOptions): Clus
         true: connection.link,
         false: httpBatchLink({
           url: endpoints.http,
+          // The server refuses a bigger batch whole (TRPC_MAX_BATCH_SIZE, 50 by default): more
+          // calls in one tick go out as several requests.
+          maxItems: MAX_BATCH_ITEMS,
           fetch: options.fetch && getFetch(options.fetch),
           headers: async () => ({ authorization: `Bearer ${await options.getMainToken()}` }),
         }),

@@ -143,6 +143,17 @@ describe("the packed client against the real server", () => {
   const statusesOf = (events: WorkspaceEvent[]) =>
     events.flatMap((event) => (event.event_type === "workspace_status" ? [event.data.status] : []));
 
+  it("splits more calls than the server takes in one batch into several requests", async () => {
+    const { client } = await signedInClient(77);
+    // The server refuses a batch of more than TRPC_MAX_BATCH_SIZE (50) calls whole.
+    const answers = await Promise.all(
+      Array.from({ length: 120 }, () => client.api.machineConfig.list.query({ limit: 1 })),
+    );
+    expect(answers).toHaveLength(120);
+    for (const answer of answers) expect(answer.limit).toBe(1);
+    await client.close();
+  });
+
   it("creates a workspace, watches it to running, and resumes with no gap when the server drops the socket", async () => {
     setKnobs({ FAKE_DEVPOD_DELAY_MS: "40", FAKE_DEVPOD_UP_LINES: "40" });
     const user = 701;
