@@ -14,7 +14,7 @@ describe("npm run demo", () => {
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     expect(output).toContain("pending → starting");
     expect(output).toContain("starting → running");
-    expect(output).toMatch(/\[log\] {5}info {4}Cloning repository/);
+    expect(output).toMatch(/\[log\] {5}info {4}Clone repository/);
     expect(output).toMatch(/✓ workspace \d+ is running/);
     expect(code).toBe(0);
   }, 150_000);

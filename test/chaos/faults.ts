@@ -17,6 +17,7 @@ import {
   TEST_SHORT_SECRET,
   type TestServer,
 } from "../../server/src/test-support/server.js";
+import { childrenOf, killGroup } from "../../server/src/test-support/worker-process.js";
 
 /**
  * The chaos suite: faults injected into the real RabbitMQ, Postgres and worker processes of this
@@ -214,8 +215,11 @@ export function spawnService(
     async kill(signal: "SIGKILL" | "SIGTERM" = "SIGKILL") {
       if (child.exitCode !== null || child.signalCode !== null) return;
       try {
-        // SIGKILL goes to the whole group: the DevPod children die with it, as with a lost machine.
+        // SIGKILL goes to the whole group and to DevPod's own groups: the DevPod children die
+        // with it, as with a lost machine.
+        const devpodGroups = signal === "SIGKILL" ? childrenOf(child.pid as number) : [];
         process.kill(signal === "SIGKILL" ? -(child.pid as number) : (child.pid as number), signal);
+        for (const group of devpodGroups) killGroup(group, signal);
       } catch {
         // Already gone.
       }

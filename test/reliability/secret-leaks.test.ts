@@ -271,9 +271,9 @@ describe("secrets through a full lifecycle and failing ones", () => {
         readFileSync(join(app.server.services.driver.homeOf(catalog.providerId), "config.yaml"), "utf8"),
       ]).length,
     ).toBeGreaterThan(0);
-    const clonedLine = rows.find((row) => row.includes("Cloning repository"));
+    const clonedLine = rows.find((row) => row.includes("URL: https://"));
     expect(clonedLine, "the clone line is stored, without credentials").toContain(
-      "Cloning repository https://github.com/acme/demo-app.git",
+      "URL: https://github.com/acme/demo-app.git",
     );
     // Every DevPod command line and environment: no canary, no server secret.
     const calls = spy.calls();

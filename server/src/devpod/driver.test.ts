@@ -15,6 +15,7 @@ import {
   type DevpodProvider,
   type DevpodWorkspace,
 } from "./driver.js";
+import { parseLogLine } from "./log-lines.js";
 import { readStoredOptions } from "./option-store.js";
 import { createRedactor } from "./redact.js";
 
@@ -51,7 +52,7 @@ const CONTEXT_OPTIONS = [
 ].flatMap((pair) => ["-o", pair]);
 
 interface RecordEntry {
-  event: "invocation" | "signal" | "exit";
+  event: "invocation" | "signal" | "exit" | "child";
   argv?: string[];
   command?: string;
   signal?: string;
@@ -105,6 +106,15 @@ async function rejectionOf(promise: Promise<unknown>): Promise<DevpodError> {
   );
   expect(error).toBeInstanceOf(DevpodError);
   return error as DevpodError;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function collectLogs(): { lines: DevpodLogLine[]; onLog: (line: DevpodLogLine) => void } {
@@ -216,7 +226,12 @@ describe("the DevPod command lines", () => {
     await driver.ensureProvider(provider);
     const before = (await argvs()).length;
 
-    await driver.ensureProvider({ ...provider, source: "kubernetes", options: {}, secretOptions: {} });
+    await driver.ensureProvider({
+      ...provider,
+      source: "kubernetes",
+      options: { KUBERNETES_NAMESPACE: "dev" },
+      secretOptions: {},
+    });
 
     expect((await argvs()).slice(before).map((argv) => argv.slice(0, 3))).toEqual([
       ["provider", "list", "--output"],
@@ -431,7 +446,7 @@ describe("secrets", () => {
 
     await driver.up(secretWorkspace, {}, { onLog });
 
-    expect(lines.map((line) => line.text)).toContain("Cloning repository https://github.com/acme/***");
+    expect(lines.map((line) => line.text)).toContain("URL: https://github.com/acme/***");
     for (const line of lines) {
       expect(line.text).not.toContain(GIT_TOKEN);
       expect(line.text).not.toContain(SECRET_VALUE);
@@ -447,9 +462,12 @@ describe("secrets", () => {
     );
 
     expect(error.message).toBe(
-      "clone repository https://github.com/acme/***: injected failure at step 'up:clone' (FAKE_DEVPOD_FAIL=up:clone)",
+      "clone repository: exit status 128: fatal: unable to access 'https://github.com/acme/***/': git clone: injected failure at step 'up:clone' (FAKE_DEVPOD_FAIL=up:clone)",
     );
-    expect(lines.at(-1)).toMatchObject({ level: "fatal", text: error.message });
+    expect(lines.at(-1)).toMatchObject({
+      level: "fatal",
+      text: "run agent command: Process exited with status 1",
+    });
   });
 
   it("redacts known secrets anywhere and credentials in any URL", () => {
@@ -556,15 +574,64 @@ describe("provider homes", () => {
 });
 
 describe("failures, timeouts and cancellation", () => {
-  it("rejects a failed up with DevPod's fatal line", async () => {
+  it("rejects a failed up with its cause, not DevPod's generic fatal line", async () => {
     await driverWith().ensureProvider(provider);
 
     const error = await rejectionOf(driverWith({ FAKE_DEVPOD_FAIL: "up:build" }).up(workspace, {}));
 
     expect(error.message).toBe(
-      "build image: injected failure at step 'up:build' (FAKE_DEVPOD_FAIL=up:build)",
+      "devcontainer up: build image: injected failure at step 'up:build' (FAKE_DEVPOD_FAIL=up:build)",
     );
     expect(error).toMatchObject({ exitCode: 1, timedOut: false, canceled: false });
+  });
+
+  // The recorded failures of an `up` (09, 10, 13b, 15b): the cause is an info line on stdout, or
+  // git's own line on stderr, before the generic `run agent command: Process exited with status 1`.
+  it.each([
+    ["a missing repository", "nope.git", {}, "clone repository: exit status 128"],
+    [
+      "a TLS failure",
+      "app.git",
+      { GIT_SSL_CAINFO: "/dev/null" },
+      "clone repository: exit status 128: fatal: unable to access 'https://git.example/app.git/': server certificate verification failed. CAfile: /dev/null CRLfile: none",
+    ],
+    [
+      "an image that cannot be pulled",
+      "badimage.git",
+      {},
+      'devcontainer up: build image: get image build info: get image config remotely: retrieve image local/nothing:1: Get "https://index.docker.io/v2/": dial tcp: lookup index.docker.io on 127.0.0.53:53: no such host',
+    ],
+    [
+      "a failing postCreateCommand",
+      "failpc.git",
+      {},
+      "lifecycle hooks: failed to run: echo before-fail; echo failing >&2; exit 7, error: exit status 7",
+    ],
+  ])("reports the cause of an up failed by %s", async (_what, repository, env, cause) => {
+    const repos = JSON.stringify({
+      repositories: {
+        "app.git": { files: { ".devcontainer/devcontainer.json": { image: "local/devbase:1" } } },
+        "badimage.git": { files: { ".devcontainer/devcontainer.json": { image: "local/nothing:1" } } },
+        "failpc.git": {
+          files: {
+            ".devcontainer/devcontainer.json": {
+              image: "local/devbase:1",
+              postCreateCommand: "echo before-fail; echo failing >&2; exit 7",
+            },
+          },
+        },
+      },
+    });
+    const driver = driverWith({ FAKE_DEVPOD_REPOS: repos, ...env });
+    await driver.ensureProvider(provider);
+    const { lines, onLog } = collectLogs();
+
+    const error = await rejectionOf(
+      driver.up({ ...workspace, gitUrl: `https://git.example/${repository}` }, {}, { onLog }),
+    );
+
+    expect(error.message).toBe(cause);
+    expect(lines.at(-1)?.text).toBe("run agent command: Process exited with status 1");
   });
 
   it("rejects a delete that exits 0 but leaves the workspace", async () => {
@@ -580,7 +647,7 @@ describe("failures, timeouts and cancellation", () => {
     expect(await driver.status(workspace)).toBe("Running");
   });
 
-  it("deletes a workspace whose create failed, which DevPod only deletes with --force", async () => {
+  it("deletes a workspace whose build failed (it has no container)", async () => {
     const driver = driverWith();
     await driver.ensureProvider(provider);
     await rejectionOf(driverWith({ FAKE_DEVPOD_FAIL: "up:build" }).up(workspace, {}));
@@ -591,7 +658,6 @@ describe("failures, timeouts and cancellation", () => {
     expect(await driver.list(provider)).toEqual([]);
     expect((await argvs()).filter((argv) => argv[0] === "delete")).toEqual([
       ["delete", "ws-1", "--log-output", "json"],
-      ["delete", "ws-1", "--force", "--log-output", "json"],
     ]);
   });
 
@@ -601,25 +667,35 @@ describe("failures, timeouts and cancellation", () => {
 
     await driver.delete(workspace);
 
-    expect(await driver.status(workspace)).toBe("NotFound");
+    expect(await driver.presence(workspace)).toBe("Missing");
   });
 
-  it("times out a hung up: SIGINT, and the fake winds down", async () => {
+  it("deletes a workspace whose clone failed, which DevPod already removed itself", async () => {
+    const driver = driverWith();
+    await driver.ensureProvider(provider);
+    await rejectionOf(driverWith({ FAKE_DEVPOD_FAIL: "up:clone" }).up(workspace, {}));
+    expect(await driver.presence(workspace)).toBe("Missing");
+
+    await driver.delete(workspace);
+
+    expect(await driver.list(provider)).toEqual([]);
+  });
+
+  it("times out a hung clone and leaves no process DevPod started running", async () => {
     // Long enough for the fake to start and reach its hang, even on a busy machine.
-    const driver = driverWith({ FAKE_DEVPOD_HANG: "up:build" }, { timeoutUpMs: 2000 });
+    const driver = driverWith({ FAKE_DEVPOD_HANG: "up:clone" }, { timeoutUpMs: 2000 });
     await driver.ensureProvider(provider);
 
     const error = await rejectionOf(driver.up(workspace, {}));
 
     expect(error.message).toBe("devpod up timed out after 2s");
-    expect(error).toMatchObject({ timedOut: true, canceled: false, exitCode: 1 });
-    const upPid = (await records()).find((entry) => entry.command === "up")?.pid;
-    const ofUp = (await records()).filter((entry) => entry.pid === upPid);
-    expect(ofUp.map((entry) => [entry.event, entry.signal ?? entry.code ?? null])).toEqual([
-      ["invocation", null],
-      ["signal", "SIGINT"],
-      ["exit", 1],
-    ]);
+    expect(error).toMatchObject({ timedOut: true, canceled: false });
+    const git = (await records()).find((entry) => entry.event === "child");
+    expect(git?.pid).toBeGreaterThan(0);
+    expect(isAlive(git?.pid ?? 0)).toBe(false);
+    // SIGINT to the group reached git: the clone failed, and DevPod removed the new workspace.
+    expect(error.exitCode).toBe(1);
+    expect(await driver.presence(workspace)).toBe("Missing");
   });
 
   it("SIGKILLs a hung up that ignores SIGINT once the grace period is over", async () => {
@@ -638,22 +714,37 @@ describe("failures, timeouts and cancellation", () => {
     expect(ofUp[1]).toMatchObject({ signal: "SIGINT", ignored: true });
   });
 
-  it("cancels an up when the signal aborts: SIGINT, and a canceled error", async () => {
-    const driver = driverWith({ FAKE_DEVPOD_HANG: "up:build" });
+  it("leaves no container behind when an up is canceled while DevPod creates it", async () => {
+    // DevPod ignores SIGINT while it creates the container; SIGKILL then leaves it `created`.
+    const driver = driverWith({ FAKE_DEVPOD_HANG: "up:start" });
     await driver.ensureProvider(provider);
     const controller = new AbortController();
     const onLog = (line: DevpodLogLine) => {
-      if (line.text === "Build with docker buildx...") controller.abort();
+      if (line.text.startsWith("Inspecting image")) controller.abort();
     };
 
     const error = await rejectionOf(driver.up(workspace, {}, { signal: controller.signal, onLog }));
 
-    expect(error.message).toBe("devpod up was canceled");
-    expect(error).toMatchObject({ canceled: true, timedOut: false });
+    expect(error).toMatchObject({ canceled: true, timedOut: false, exitCode: null });
     expect((await records()).filter((entry) => entry.event === "signal")).toMatchObject([
-      { signal: "SIGINT", ignored: false },
+      { signal: "SIGINT", ignored: true },
     ]);
-    expect(await driver.status(workspace)).toBe("NotFound");
+    // Not Busy: the `created` container was removed with the workspace.
+    expect(await driver.presence(workspace)).toBe("Missing");
+  });
+
+  it("stops the container when an up is canceled during its postCreateCommand", async () => {
+    const driver = driverWith({ FAKE_DEVPOD_HANG: "up:lifecycle" });
+    await driver.ensureProvider(provider);
+    const controller = new AbortController();
+    const onLog = (line: DevpodLogLine) => {
+      if (line.text === "Chown projects...") setTimeout(() => controller.abort(), 200);
+    };
+
+    const error = await rejectionOf(driver.up(workspace, {}, { signal: controller.signal, onLog }));
+
+    expect(error).toMatchObject({ canceled: true });
+    expect(await driver.presence(workspace)).toBe("Stopped");
   });
 
   it("does not start a command whose signal is already aborted", async () => {
@@ -697,15 +788,15 @@ describe("a workspace's lifecycle", () => {
     expect(await driver.list(provider)).toEqual([]);
   });
 
-  it("reports DevPod's reason when stopping a stopped workspace", async () => {
+  it("stops a stopped workspace again without an error, as DevPod does", async () => {
     const driver = driverWith();
     await driver.ensureProvider(provider);
     await driver.up(workspace, {});
     await driver.stop(workspace);
 
-    const error = await rejectionOf(driver.stop(workspace));
+    await driver.stop(workspace);
 
-    expect(error.message).toBe("cannot stop workspace because it is 'Stopped'");
+    expect(await driver.status(workspace)).toBe("Stopped");
   });
 
   it("parses DevPod's JSON log lines with their time and level", async () => {
@@ -715,13 +806,12 @@ describe("a workspace's lifecycle", () => {
 
     await driver.up(workspace, {}, { onLog });
 
-    expect(lines.find((line) => line.level === "error")?.text).toMatch(/^npm warn deprecated/);
+    // Logged at `error` on every successful up into an image without git: not an error.
+    expect(lines.filter((line) => line.level === "error" || line.level === "fatal")).toEqual([]);
     expect(lines).toContainEqual(
-      expect.objectContaining({
-        level: "info",
-        text: "Successfully started devcontainer for workspace ws-1",
-      }),
+      expect.objectContaining({ level: "warning", text: "Error configuring git credentials: git not found" }),
     );
+    expect(lines).toContainEqual(expect.objectContaining({ level: "info", text: "Chown projects..." }));
     for (const line of lines) expect(Number.isNaN(Date.parse(line.time))).toBe(false);
   });
 });
@@ -741,5 +831,19 @@ describe("a large build", () => {
         (text, index) => text === `#${index + 1} [${index + 1}/100000] RUN build step ${index + 1}`,
       ),
     ).toBe(true);
+  });
+});
+
+describe("DevPod's log lines", () => {
+  it("gives a JSON line without a message empty text instead of its raw JSON", () => {
+    const line = parseLogLine('{"time":"2026-12-04T01:32:53.848306725Z","level":"info"}', (text) => text);
+
+    expect(line).toEqual({ time: "2026-12-04T01:32:53.848306725Z", level: "info", text: "" });
+  });
+
+  it("shows a postCreateCommand's stderr as the warning DevPod logs it at", () => {
+    const line = parseLogLine('{"time":"t","message":"to-stderr-line","level":"warning"}', (text) => text);
+
+    expect(line.level).toBe("warning");
   });
 });

@@ -32,15 +32,25 @@ import {
   writeProviderSetupMarker,
 } from "./provider-setup.js";
 import { createRedactor } from "./redact.js";
-import type { DevpodDriverConfig, DevpodProvider, DevpodState, DevpodWorkspace, RunHooks } from "./types.js";
+import type {
+  DevpodDriverConfig,
+  DevpodLogLine,
+  DevpodProvider,
+  DevpodState,
+  DevpodWorkspace,
+  RunHooks,
+} from "./types.js";
 
 export { DevpodError } from "./devpod-error.js";
 export type * from "./types.js";
 
 const STATES: readonly DevpodState[] = ["Running", "Busy", "Stopped", "NotFound"];
 
-// `status` of an unknown id is this error, not a NotFound object.
+// `status` of an unknown id is this error, not a NotFound object; it also comes for the first
+// moments of a brand-new `up`, before DevPod wrote the workspace's config (recording 05).
 const WORKSPACE_MISSING = /workspace \S+ doesn't exist/;
+// `delete` of an id DevPod does not know (a clone failed, or removed outside the service).
+const DELETE_MISSING = /^couldn't find workspace \S+$/;
 
 interface Invocation {
   args: string[];
@@ -64,7 +74,7 @@ interface Finished {
 }
 
 /** What the status check sees: "Missing" when DevPod has no such workspace at all. */
-type Presence = DevpodState | "Missing";
+export type Presence = DevpodState | "Missing";
 
 type Installation = "missing" | "current" | "other-source";
 
@@ -96,6 +106,7 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
     const redact = createRedactor(invocation.secrets);
     let lastFatal: string | null = null;
     let lastError: string | null = null;
+    const cause = createCauseFinder();
     const started = performance.now();
     const outcome = await runProcess({
       bin: config.bin,
@@ -113,8 +124,10 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
       onLine(raw, droppedBytes) {
         if (raw.trim() === "") return;
         const line = parseLogLine(raw, redact, { maxBytes: lineMaxBytes, droppedBytes });
+        if (line.text === "") return; // an empty table row printed through DevPod's logger
         if (line.level === "fatal") lastFatal = line.text;
         if (line.level === "error") lastError = line.text;
+        cause.see(line);
         hooks?.onLog?.(line);
       },
     });
@@ -141,7 +154,7 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
     return {
       exitCode: outcome.exitCode,
       stdout: outcome.stdout,
-      failure: lastFatal ?? lastError ?? `devpod ${command} ${exit}`,
+      failure: cause.explain(lastFatal) ?? lastError ?? `devpod ${command} ${exit}`,
       lastError,
     };
   }
@@ -182,6 +195,23 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
       throw new DevpodError(finished.failure, { exitCode: finished.exitCode });
     }
     return parseState(finished.stdout);
+  }
+
+  /**
+   * After an `up` was stopped (cancel or timeout), nothing of it may keep running: a container it
+   * left running is stopped, one left `created` (Busy; DevPod killed while making it) is removed
+   * with the workspace, so the next start creates it again. Best effort: the caller reports the
+   * interruption either way, and the workspace's state is read from DevPod afterwards.
+   */
+  async function settleInterruptedUp(ws: DevpodWorkspace): Promise<void> {
+    try {
+      const presence = await presenceOf(ws);
+      if (presence === "Running") await invokeOrThrow(forWorkspace(ws, stopArgs(ws.devpodId)));
+      if (presence === "Busy")
+        await invokeOrThrow(forWorkspace(ws, deleteArgs(ws.devpodId, { force: true })));
+    } catch {
+      // DevPod could not tell or do it; the operation's outcome is read from `status` anyway.
+    }
   }
 
   async function installationOf(provider: DevpodProvider): Promise<Installation> {
@@ -265,12 +295,17 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
       const args = upArgs(ws, gitUrl, opts.recreate ?? false);
       const origin = ws.gitToken ? httpsOriginOf(gitUrl) : null;
       const credentials = origin && ws.gitToken ? await gitCredentialsFor(origin, ws.gitToken) : null;
+      const notStarted = hooks?.signal?.aborted ?? false;
       try {
         await invokeOrThrow({
           ...forWorkspace(ws, args, hooks),
           timeoutMs: config.timeoutUpMs,
           ...(credentials ? { env: credentials.env } : {}),
         });
+      } catch (error) {
+        const interrupted = error instanceof DevpodError && (error.canceled || error.timedOut);
+        if (interrupted && !notStarted) await settleInterruptedUp(ws);
+        throw error;
       } finally {
         await credentials?.dispose();
       }
@@ -281,14 +316,18 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
     },
 
     /**
-     * Deletes with the workspace lock, then checks with `status` (DevPod's delete exits 0 on
-     * failure). A missing workspace counts as deleted. A workspace without a container (a failed
-     * create) is one DevPod only deletes with `--force`, which is safe then: no container to stop.
+     * Deletes with the workspace lock, then checks with `status` (DevPod's delete may exit 0 on
+     * failure). A workspace DevPod no longer knows (`couldn't find workspace`, exit 1: its clone
+     * failed, or it was removed outside the service) is already deleted. A workspace without a
+     * container is deleted like any other (recording 08); `--force` is kept as a second try.
      */
     async delete(ws: DevpodWorkspace, hooks?: RunHooks): Promise<void> {
-      const { lastError } = await invokeOrThrow(
-        forWorkspace(ws, deleteArgs(ws.devpodId, { force: false }), hooks),
-      );
+      const finished = await invoke(forWorkspace(ws, deleteArgs(ws.devpodId, { force: false }), hooks));
+      if (finished.exitCode !== 0) {
+        if (DELETE_MISSING.test(finished.failure)) return;
+        throw new DevpodError(finished.failure, { exitCode: finished.exitCode });
+      }
+      const { lastError } = finished;
       let presence = await presenceOf(ws, hooks?.signal);
       if (presence === "NotFound") {
         await invokeOrThrow(forWorkspace(ws, deleteArgs(ws.devpodId, { force: true }), hooks));
@@ -303,6 +342,16 @@ export function createDevpodDriver(config: DevpodDriverConfig) {
           },
         );
       }
+    },
+
+    /**
+     * What DevPod knows of the workspace: "Missing" when it has no such workspace at all (never
+     * created, its clone failed, or deleted), else the state of its container: Running, Stopped,
+     * Busy (a container left `created` by a killed `up`, not one being worked on) or NotFound (no
+     * container: an `up` still cloning or creating, a failed build, or one removed by hand).
+     */
+    presence(ws: DevpodWorkspace): Promise<Presence> {
+      return presenceOf(ws);
     },
 
     /** An unknown workspace is NotFound, like one whose container is gone. */
@@ -325,6 +374,40 @@ export type DevpodDriver = ReturnType<typeof createDevpodDriver>;
 
 interface InstalledProvider {
   config?: { source?: { raw?: string } };
+}
+
+// The fatal line that ends every `up` whose error arose in DevPod's agent; the cause was printed
+// earlier (recordings 09, 10, 13b, 15b, 19).
+const GENERIC_AGENT_FAILURE = /^(devcontainer up: )?run agent command: Process exited with status \d+$/;
+const AGENT_ERROR = /^(clone repository|devcontainer up|lifecycle hooks|tunnel to container): /;
+
+/**
+ * Finds why an `up` failed when DevPod's last word is the generic agent fatal (or, for dotfiles,
+ * no fatal at all): the agent's error, printed as an `info` line, plus git's own `fatal:` line
+ * from stderr when there is one (a TLS failure).
+ */
+function createCauseFinder() {
+  let agentError: string | null = null;
+  let previousInfo: string | null = null;
+  let gitFatal: string | null = null;
+  return {
+    see(line: DevpodLogLine) {
+      if (line.level === "error" && line.text.startsWith("fatal: ")) gitFatal = line.text;
+      if (line.level !== "info") return;
+      if (GENERIC_AGENT_FAILURE.test(line.text)) {
+        agentError ??= previousInfo; // e.g. the IDE download error just before it
+      } else if (AGENT_ERROR.test(line.text)) {
+        agentError ??= line.text;
+      }
+      previousInfo = line.text;
+    },
+    explain(lastFatal: string | null): string | null {
+      if (lastFatal !== null && !GENERIC_AGENT_FAILURE.test(lastFatal)) return lastFatal;
+      const cause = agentError ?? (gitFatal === null ? null : "clone repository failed");
+      if (cause === null) return lastFatal;
+      return gitFatal === null ? cause : `${cause}: ${gitFatal}`;
+    },
+  };
 }
 
 function workspaceSecrets(ws: DevpodWorkspace): string[] {

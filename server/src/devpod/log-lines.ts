@@ -34,11 +34,17 @@ export interface LineLimits {
   droppedBytes?: number;
 }
 
+// Lines DevPod logs at `error` although nothing failed: every successful `up` into an image
+// without git logs this one (recording 04). They are shown as warnings.
+const NOT_ERRORS = [/^Error configuring git credentials: git not found$/];
+
 /**
- * A JSON log line becomes its message at its level; anything else (plain-text flag errors, which
- * DevPod prints before `--log-output` applies) becomes an info line with its raw text. The text is
- * redacted whole, then cut to `limits.maxBytes`: cutting first could leave half a secret, or a
- * URL's credentials without the `@` that marks them, in the head that is kept.
+ * A JSON log line becomes its message at its level; a JSON line without a message (an empty row
+ * of a table DevPod prints through its logger) has empty text, which callers drop; anything else
+ * (plain-text flag errors, which DevPod prints before `--log-output` applies) becomes an info
+ * line with its raw text. The text is redacted whole, then cut to `limits.maxBytes`: cutting
+ * first could leave half a secret, or a URL's credentials without the `@` that marks them, in the
+ * head that is kept.
  */
 export function parseLogLine(
   raw: string,
@@ -46,11 +52,13 @@ export function parseLogLine(
   limits: LineLimits = { maxBytes: DEFAULT_LINE_MAX_BYTES },
 ): DevpodLogLine {
   const entry = parseJsonEntry(raw);
-  const text = typeof entry?.message === "string" ? entry.message : raw;
+  const text = entry ? (typeof entry.message === "string" ? entry.message : "") : raw;
+  const clean = redact(text.replace(ANSI_SEQUENCE, ""));
+  const level = (typeof entry?.level === "string" && LEVELS[entry.level]) || "info";
   return {
     time: typeof entry?.time === "string" ? entry.time : new Date().toISOString(),
-    level: (typeof entry?.level === "string" && LEVELS[entry.level]) || "info",
-    text: cutText(redact(text.replace(ANSI_SEQUENCE, "")), limits.maxBytes, limits.droppedBytes ?? 0),
+    level: level === "error" && NOT_ERRORS.some((pattern) => pattern.test(clean)) ? "warning" : level,
+    text: cutText(clean, limits.maxBytes, limits.droppedBytes ?? 0),
   };
 }
 

@@ -1,6 +1,8 @@
 // Runs one DevPod process: arguments as an array (never a shell), stdout and stderr read
-// concurrently line by line, and a stop sequence (SIGINT, then SIGKILL after a grace period) on
-// timeout or cancellation.
+// concurrently line by line, and a stop sequence on timeout or cancellation. DevPod runs in a
+// process group of its own, and the stop sequence signals the whole group: DevPod ignores a
+// SIGINT to itself while it clones and sets the container up, and a SIGKILL to it alone leaves
+// its `git clone` running (recordings 11, 11b, 11c).
 
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Readable } from "node:stream";
@@ -51,7 +53,11 @@ export function runProcess(run: ProcessRun): Promise<ProcessOutcome> {
     return Promise.resolve({ exitCode: null, exitSignal: null, stdout: "", timedOut: false, canceled: true });
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(run.bin, run.args, { env: run.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(run.bin, run.args, {
+      env: run.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // its own process group, so the stop sequence reaches git and docker too
+    });
     const stopper = createStopper(child, run.killGraceMs);
     const timeout = setTimeout(() => stopper.stop("timeout"), run.timeoutMs);
     const cancel = () => stopper.stop("cancel");
@@ -89,6 +95,8 @@ export function runProcess(run: ProcessRun): Promise<ProcessOutcome> {
     child.once("close", (exitCode, exitSignal) => {
       cleanUp();
       const reason = stopper.reason();
+      // DevPod is gone; whatever it started and left behind in its group goes too.
+      if (reason) signalGroup(child, "SIGKILL");
       resolve({
         exitCode,
         exitSignal,
@@ -171,7 +179,12 @@ export function readLines(
 
 const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
 
-/** SIGINT lets DevPod cancel cleanly (release locks, stop builds); SIGKILL if it does not exit. */
+/**
+ * SIGINT to the group: a clone fails cleanly (git dies, DevPod removes the new workspace), a
+ * postCreateCommand ends DevPod at once; during the container set-up everything ignores it and
+ * DevPod may finish. After the grace period SIGKILL to the group ends DevPod and all it started;
+ * a container it was creating can be left `created`, which the driver then settles.
+ */
 function createStopper(child: ChildProcess, killGraceMs: number) {
   let reason: StopReason | null = null;
   let kill: NodeJS.Timeout | undefined;
@@ -179,10 +192,20 @@ function createStopper(child: ChildProcess, killGraceMs: number) {
     stop(why: StopReason) {
       if (reason) return;
       reason = why;
-      child.kill("SIGINT");
-      kill = setTimeout(() => child.kill("SIGKILL"), killGraceMs);
+      signalGroup(child, "SIGINT");
+      kill = setTimeout(() => signalGroup(child, "SIGKILL"), killGraceMs);
     },
     reason: () => reason,
     clear: () => clearTimeout(kill),
   };
+}
+
+/** Signals the child's process group (its pid is the group id); a group already gone is fine. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // ESRCH: no process of the group is left.
+  }
 }

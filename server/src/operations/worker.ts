@@ -11,7 +11,7 @@ import { and, eq, gt, lt, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Bus, Subscription } from "../bus/index.js";
 import type { Config } from "../config/index.js";
-import type { DevpodDriver } from "../devpod/driver.js";
+import type { DevpodDriver, Presence } from "../devpod/driver.js";
 import type { DevpodState, DevpodWorkspace } from "../devpod/types.js";
 import { appendDeletedEvent, appendStatusEvent } from "../events/store.js";
 import type { Metrics } from "../metrics/metrics.js";
@@ -240,9 +240,7 @@ export function createWorker(deps: WorkerDeps) {
     if (!workspace)
       return finish(operation, { state: "failed", status: null, message: "the workspace no longer exists" });
     const devpod = await loadDevpodWorkspace(db, deps.secrets, workspace);
-    const state = await driver.status(devpod);
-    // Still busy: a DevPod process of the dead worker may be finishing; look again next sweep.
-    if (state === "Busy") return;
+    const state = settledFromPresence(await driver.presence(devpod));
     const status = statusForState(state, operation.kind);
     const reached = status === goalStatus[operation.kind];
     log.info({ operationId: operation.id, state }, "reconciled an operation whose worker was lost");
@@ -251,6 +249,18 @@ export function createWorker(deps: WorkerDeps) {
       status,
       message: `the worker running this ${operation.kind} was lost; DevPod reports ${state}`,
     });
+  }
+
+  /**
+   * What DevPod's answer means once no worker runs the operation (recordings 05, 11b): "doesn't
+   * exist" (Missing) is a workspace DevPod never finished creating or already deleted, NotFound
+   * one without a container, and Busy a container a killed `up` left in `created`: nothing is
+   * still working on it (DevPod says Busy for nothing else), it is as good as stopped.
+   */
+  function settledFromPresence(presence: Presence): Exclude<DevpodState, "Busy"> {
+    if (presence === "Missing") return "NotFound";
+    if (presence === "Busy") return "Stopped";
+    return presence;
   }
 
   /** Jobs whose message never reached a worker (broker down at commit time) are sent again. */

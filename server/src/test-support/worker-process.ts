@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import {
   FAKE_DEVPOD,
   TEST_ENCRYPTION_KEYS,
@@ -44,6 +44,26 @@ export function spawnWorker(app: TestServer, env: Record<string, string> = {}): 
 export async function stopWorker(worker: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   if (worker.exitCode !== null || worker.signalCode !== null) return;
   const exited = new Promise((resolve) => worker.once("exit", resolve));
+  // DevPod runs in process groups of its own (one per command): a lost machine takes them too.
+  const devpodGroups = signal === "SIGKILL" ? childrenOf(worker.pid as number) : [];
   process.kill(-(worker.pid as number), signal);
+  for (const group of devpodGroups) killGroup(group, signal);
   await exited;
+}
+
+/** The pids of a process's children (each DevPod the worker runs leads its own group). */
+export function childrenOf(pid: number): number[] {
+  const listed = spawnSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" });
+  return (listed.stdout ?? "")
+    .split("\n")
+    .map((line) => Number.parseInt(line.trim(), 10))
+    .filter((child) => Number.isInteger(child) && child > 0);
+}
+
+export function killGroup(group: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-group, signal);
+  } catch {
+    // Already gone.
+  }
 }

@@ -175,7 +175,7 @@ describe("workspace lifecycle", () => {
 });
 
 describe("failures", () => {
-  it("ends failed with DevPod's fatal line when up fails", async () => {
+  it("ends failed with the cause DevPod printed, not its generic fatal line, when up fails", async () => {
     setKnobs({ FAKE_DEVPOD_FAIL: "up:build" });
     const created = await create("Fails To Build");
     const failed = await waitForStatus(user, created.id, ["failed", "running"]);
@@ -184,13 +184,16 @@ describe("failures", () => {
       .select()
       .from(workspaceOperations)
       .where(eq(workspaceOperations.workspaceId, created.id));
-    const fatal = (await user.workspace.logs.query({ workspaceId: created.id })).items.filter(
-      (l) => l.level === "fatal",
-    );
-    expect(fatal.length).toBe(1);
-    expect(operation).toMatchObject({ state: "failed", error: fatal[0]?.text });
+    const logs = (await user.workspace.logs.query({ workspaceId: created.id })).items;
+    expect(logs.filter((l) => l.level === "fatal").map((l) => l.text)).toEqual([
+      "run agent command: Process exited with status 1",
+    ]);
+    const cause =
+      "devcontainer up: build image: injected failure at step 'up:build' (FAKE_DEVPOD_FAIL=up:build)";
+    expect(logs.some((l) => l.level === "info" && l.text === cause)).toBe(true);
+    expect(operation).toMatchObject({ state: "failed", error: cause });
     const events = await eventsOf(created.id);
-    expect(events.at(-1)?.data).toMatchObject({ status: "failed", message: fatal[0]?.text });
+    expect(events.at(-1)?.data).toMatchObject({ status: "failed", message: cause });
   });
 
   it("ends failed, not terminated, when DevPod's delete exits 0 but leaves the workspace", async () => {
@@ -237,9 +240,23 @@ describe("one operation at a time", () => {
   });
 
   it("cancels a running up: DevPod gets SIGINT and the workspace settles with the reason", async () => {
-    setKnobs({ FAKE_DEVPOD_DELAY_MS: "300", FAKE_DEVPOD_UP_LINES: "50" });
+    // The up never finishes on its own: it hangs in its postCreateCommand.
+    setKnobs({ FAKE_DEVPOD_DELAY_MS: "300", FAKE_DEVPOD_UP_LINES: "50", FAKE_DEVPOD_HANG: "up:lifecycle" });
     const created = await create("Cancel Me");
     await waitForStatus(user, created.id, ["starting"]);
+    // Cancel once DevPod's up runs (not while the provider is being set up).
+    const upStarted = () => {
+      try {
+        return invocations(app, catalog.providerId).some(
+          (i) => i.event === "invocation" && i.argv?.[0] === "up",
+        );
+      } catch {
+        return false; // no DevPod command ran yet
+      }
+    };
+    for (let waited = 0; !upStarted() && waited < 20_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await new Promise((resolve) => setTimeout(resolve, 700));
     const canceled = await user.workspace.cancel.mutate({ id: created.id });
     expect(canceled).toMatchObject({ kind: "start" });

@@ -38,6 +38,7 @@
 
 import { join } from "node:path";
 import { setContextOptions, version } from "./commands/context-commands.mjs";
+import { engineCommand } from "./commands/engine-command.mjs";
 import {
   addProvider,
   deleteProvider,
@@ -86,12 +87,12 @@ async function main(argv, env) {
   const recorder = createRecorder(knobs.recordPath || join(home, "invocations.jsonl"));
   recordInvocation(recorder, argv, env, parsed, parseError);
   process.on("exit", (code) => recorder.append({ event: "exit", pid: process.pid, code }));
-  const signal = installSignalHandling({
+  const signals = installSignalHandling({
     recorder,
     ignore: knobs.ignoreSignals,
     cancelDelayMs: knobs.cancelDelayMs,
-    onCancel: (name) => logger.info(`Received signal ${name}, cancelling...`),
   });
+  if (argv[0] === "__engine") return engineCommand(home, env, argv.slice(1));
 
   if (parseError) return fail(logger, parseError);
   if (parsed.showHelp) {
@@ -112,7 +113,10 @@ async function main(argv, env) {
     args: parsed.args,
     logger,
     knobs,
-    signal,
+    signal: signals.signal,
+    setPhase: signals.setPhase,
+    env,
+    recorder,
   });
   try {
     return (await COMMANDS[parsed.path.join(" ")](session)) ?? 0;
@@ -140,6 +144,7 @@ function recordInvocation(recorder, argv, env, parsed, parseError) {
 
 /** A failed command ends with one `fatal` line and exit code 1. */
 function fail(logger, error) {
+  if (error?.silent) return 1;
   logger.fatal(messageOf(error));
   return 1;
 }

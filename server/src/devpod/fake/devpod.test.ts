@@ -47,9 +47,14 @@ afterEach(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-function startFake(args: string[], env: Record<string, string> = {}): Started {
+function startFake(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { detached?: boolean } = {},
+): Started {
   const child = spawn(FAKE_DEVPOD, args, {
     env: { PATH: process.env.PATH ?? "", DEVPOD_HOME: home, ...env },
+    ...options,
   });
   const output = { stdout: "", stderr: "" };
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
@@ -136,27 +141,28 @@ async function withRunningWorkspace(id = "ws1"): Promise<void> {
 }
 
 describe("fake devpod: workspace lifecycle", () => {
-  it("creates a workspace with up and reports it Running as one JSON object without newline", async () => {
+  it("creates a workspace with up and reports it Running as one JSON line", async () => {
     await withRunningWorkspace();
 
     const run = await devpod(["status", "ws1", "--output", "json"]);
 
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe('{"id":"ws1","context":"default","provider":"docker","state":"Running"}');
+    expect(run.stdout).toBe('{"id":"ws1","context":"default","provider":"docker","state":"Running"}\n');
   });
 
-  it("stops a running workspace and refuses to stop it a second time", async () => {
+  it("stops a running workspace, and a stopped one again, as devpod does", async () => {
     await withRunningWorkspace();
 
     expect((await devpod(["stop", "ws1", "--log-output", "json"])).code).toBe(0);
     expect(await statusOf("ws1")).toBe("Stopped");
 
     const again = await devpod(["stop", "ws1", "--log-output", "json"]);
-    expect(again.code).toBe(1);
-    expect(lastLine(again.stderr)).toMatchObject({
-      level: "fatal",
-      message: "cannot stop workspace because it is 'Stopped'",
+    expect(again.code).toBe(0);
+    expect(lastLine(again.stdout)).toMatchObject({
+      level: "info",
+      message: "Successfully stopped container...",
     });
+    expect(await statusOf("ws1")).toBe("Stopped");
   });
 
   it("starts a stopped workspace again with up <id>", async () => {
@@ -175,7 +181,11 @@ describe("fake devpod: workspace lifecycle", () => {
     ]);
 
     expect(run.code).toBe(0);
-    expect(logLines(run.stdout).map((line) => line.message)).toContain("Starting devcontainer...");
+    expect(logLines(run.stdout).map((line) => line.message)).toEqual([
+      "Workspace ws1 already exists",
+      "Creating devcontainer...",
+      "Setup container...",
+    ]);
     expect(await statusOf("ws1")).toBe("Running");
   });
 
@@ -239,8 +249,8 @@ describe("fake devpod: workspace lifecycle", () => {
     });
   });
 
-  it("lists [] without newline when empty, then newest lastUsed first and without status", async () => {
-    expect((await devpod(["list", "--output", "json"])).stdout).toBe("[]");
+  it("lists [] when empty, then sorted by id and without status", async () => {
+    expect((await devpod(["list", "--output", "json"])).stdout).toBe("[]\n");
     await withDocker();
     await devpod(upArgs("older"));
     await devpod([...upArgs("newer"), "--provider-option", "DOCKER_HOST=tcp://builder:2376"]);
@@ -250,9 +260,9 @@ describe("fake devpod: workspace lifecycle", () => {
 
     const run = await devpod(["list", "--output", "json"]);
 
-    expect(run.stdout.endsWith("]")).toBe(true);
     const listed = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
     expect(listed.map((workspace) => workspace.id)).toEqual(["newer", "older"]);
+    expect(listed[1]?.lastUsed).toBe("2020-01-01T00:00:00Z");
     expect(Object.keys(listed[0] ?? {})).toEqual([
       "id",
       "uid",
@@ -267,25 +277,32 @@ describe("fake devpod: workspace lifecycle", () => {
     expect(listed[0]).toMatchObject({
       provider: {
         name: "docker",
-        options: { DOCKER_HOST: { value: "tcp://builder:2376", userProvided: true } },
+        options: {
+          DOCKER_HOST: { value: "tcp://builder:2376" },
+          DOCKER_PATH: { value: "docker" },
+          INACTIVITY_TIMEOUT: {},
+        },
       },
       ide: { name: "none" },
       context: "default",
     });
     expect(listed[0]).not.toHaveProperty("state");
-    expect(listed[1]?.provider).toEqual({ name: "docker" });
+    expect(listed[1]?.provider).toEqual({
+      name: "docker",
+      options: { DOCKER_PATH: { value: "docker" }, INACTIVITY_TIMEOUT: {} },
+    });
   });
 });
 
-describe("fake devpod: delete exits 0 even when it fails", () => {
-  it("logs an injected delete failure at error level, exits 0 and keeps the workspace", async () => {
+describe("fake devpod: delete", () => {
+  it("fails an injected delete failure with a fatal line and keeps the workspace", async () => {
     await withRunningWorkspace();
 
     const run = await devpod(["delete", "ws1", "--log-output", "json"], { FAKE_DEVPOD_FAIL: "delete" });
 
-    expect(run.code).toBe(0);
-    expect(lastLine(run.stderr)).toMatchObject({ level: "error" });
-    expect(lastLine(run.stderr)?.message).toMatch(/^Failed to delete workspace 'ws1': .*'delete:delete'/);
+    expect(run.code).toBe(1);
+    expect(lastLine(run.stderr)).toMatchObject({ level: "fatal" });
+    expect(lastLine(run.stderr)?.message).toMatch(/'delete:delete'/);
     expect(await statusOf("ws1")).toBe("Running");
   });
 
@@ -299,13 +316,14 @@ describe("fake devpod: delete exits 0 even when it fails", () => {
     expect(await statusOf("ws1")).toBe("Running");
   });
 
-  it("exits 0 when asked to delete a workspace that does not exist", async () => {
+  it("fails to delete a workspace that does not exist, unless told to ignore it", async () => {
     const run = await devpod(["delete", "ghost", "--log-output", "json"]);
 
-    expect(run.code).toBe(0);
-    expect(lastLine(run.stderr)?.message).toBe(
-      "Failed to delete workspace 'ghost': couldn't find workspace ghost",
-    );
+    expect(run.code).toBe(1);
+    expect(lastLine(run.stderr)).toMatchObject({ level: "fatal", message: "couldn't find workspace ghost" });
+    const ignored = await devpod(["delete", "ghost", "--ignore-not-found", "--log-output", "json"]);
+    expect(ignored.code).toBe(0);
+    expect(lastLine(ignored.stdout)?.message).toBe("Successfully deleted workspace ''");
   });
 });
 
@@ -339,9 +357,6 @@ describe("fake devpod: names and flags", () => {
     const run = await devpod(args);
 
     expect(run.code).toBe(0);
-    expect(logLines(run.stdout).map((line) => line.message)).toContain(
-      "Run 'ssh ws1.devpod' to ssh into the devcontainer",
-    );
     const invocation = (await records()).filter((entry) => entry.event === "invocation").at(-1);
     expect(invocation?.flags?.["configure-ssh"]).toBe(true);
     expect(invocation?.args).toEqual(["https://github.com/acme/app", "false"]);
@@ -388,7 +403,7 @@ describe("fake devpod: log output", () => {
     const lines = [...logLines(run.stdout), ...logLines(run.stderr)];
     const mentions = lines.filter((line) => line.message.includes("ghp_secret123"));
     expect(mentions.map((line) => line.message)).toEqual([
-      "Cloning repository https://oauth2:ghp_secret123@github.com/acme/app (branch main)",
+      "URL: https://oauth2:ghp_secret123@github.com/acme/app",
     ]);
   });
 
@@ -412,8 +427,10 @@ describe("fake devpod: injected failures and signals", () => {
 
     expect(run.code).toBe(1);
     expect(lastLine(run.stderr)?.level).toBe("fatal");
-    expect(lastLine(run.stderr)?.message).toContain("'up:build'");
-    expect(logLines(run.stdout).map((line) => line.message)).toContain("Build with docker buildx...");
+    expect(lastLine(run.stderr)?.message).toBe("run agent command: Process exited with status 1");
+    expect(logLines(run.stdout).at(-1)?.message).toBe(
+      "devcontainer up: build image: injected failure at step 'up:build' (FAKE_DEVPOD_FAIL=up:build)",
+    );
     expect(await statusOf("ws1")).toBe("NotFound");
   });
 
@@ -425,42 +442,39 @@ describe("fake devpod: injected failures and signals", () => {
     expect((await devpod(upArgs("ws1"), knobs)).code).toBe(0);
   });
 
-  it("cancels a hanging command on SIGINT, exits 1 and records the signal", async () => {
+  it("dies from SIGINT in a hanging stop and records the signal", async () => {
+    await withRunningWorkspace();
+    const stop = startFake(["stop", "ws1"], { FAKE_DEVPOD_HANG: "stop" });
+    await waitUntil(() => stop.output.stdout.includes("Stopping container"));
+
+    stop.child.kill("SIGINT");
+    await stop.finished;
+
+    expect(stop.child.signalCode).toBe("SIGINT");
+    expect(await records()).toContainEqual(expect.objectContaining({ event: "signal", signal: "SIGINT" }));
+    expect(await statusOf("ws1")).toBe("Running");
+  });
+
+  it("ignores SIGINT to itself while it clones, and its git child ends with the group's", async () => {
     await withDocker();
-    const up = startFake(upArgs("ws1"), { FAKE_DEVPOD_HANG: "up:build" });
-    await waitUntil(() => up.output.stdout.includes("Build with docker buildx"));
-    expect(await statusOf("ws1")).toBe("Busy");
+    const up = startFake(upArgs("ws1"), { FAKE_DEVPOD_HANG: "up:clone" }, { detached: true });
+    await waitUntil(() => up.output.stdout.includes("URL: "));
 
     up.child.kill("SIGINT");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(up.child.exitCode).toBeNull();
+    process.kill(-(up.child.pid ?? 0), "SIGINT");
     const run = await up.finished;
 
     expect(run.code).toBe(1);
-    expect(lastLine(run.stderr)).toMatchObject({ level: "fatal", message: "context canceled" });
-    expect(await records()).toContainEqual(expect.objectContaining({ event: "signal", signal: "SIGINT" }));
-    expect(await statusOf("ws1")).toBe("NotFound");
-  });
-
-  it("exits 1 at once on a second signal while still winding down", async () => {
-    await withRunningWorkspace();
-    const stop = startFake(["stop", "ws1"], {
-      FAKE_DEVPOD_HANG: "stop",
-      FAKE_DEVPOD_CANCEL_DELAY_MS: "60000",
-    });
-    await waitUntil(() => stop.output.stdout.includes("Stopping container"));
-
-    stop.child.kill("SIGTERM");
-    await waitUntil(() => stop.output.stdout.includes("Received signal"));
-    stop.child.kill("SIGTERM");
-
-    expect((await stop.finished).code).toBe(1);
-    const signals = (await records()).filter((entry) => entry.event === "signal");
-    expect(signals.map((entry) => entry.signal)).toEqual(["SIGTERM", "SIGTERM"]);
+    expect(logLines(run.stdout).at(-1)?.message).toBe("clone repository: exit status 128");
+    expect((await devpod(["status", "ws1", "--output", "json"])).code).toBe(1); // removed
   });
 
   it("makes a second up wait for the workspace lock, logging the lock message, while status does not wait", async () => {
     await withDocker();
     const first = startFake(upArgs("ws1"), { FAKE_DEVPOD_HANG: "up:build" });
-    await waitUntil(() => first.output.stdout.includes("Build with docker buildx"));
+    await waitUntil(() => first.output.stdout.includes("Successfully cloned repository"));
 
     const second = startFake(["up", "ws1", "--configure-ssh=false", "--log-output", "json"], {
       FAKE_DEVPOD_LOCK_POLL_MS: "20",
@@ -468,10 +482,10 @@ describe("fake devpod: injected failures and signals", () => {
     });
     await waitUntil(() => second.output.stdout.includes("Trying to lock workspace"));
     expect(second.child.exitCode).toBeNull();
-    expect(await statusOf("ws1")).toBe("Busy");
+    expect(await statusOf("ws1")).toBe("NotFound"); // no container yet
 
-    first.child.kill("SIGINT");
-    expect((await first.finished).code).toBe(1);
+    first.child.kill("SIGTERM");
+    await first.finished;
     const run = await second.finished;
 
     expect(run.code).toBe(0);
@@ -511,7 +525,9 @@ describe("fake devpod: providers and context", () => {
     ).toBe(0);
     const up = await devpod([...upArgs("ws1"), "--provider", "aws"]);
     expect(up.code).toBe(1);
-    expect(lastLine(up.stderr)?.message).toMatch(/^provider 'aws' is not initialized/);
+    expect(lastLine(up.stderr)?.message).toMatch(
+      /^prepare workspace client: provider 'aws' is not initialized/,
+    );
 
     expect((await devpod(["provider", "set-options", "aws", "-o", "AWS_REGION=eu-west-1"])).code).toBe(0);
     expect((await devpod([...upArgs("ws1"), "--provider", "aws"])).code).toBe(0);

@@ -24,7 +24,8 @@ const CONTEXT_OPTIONS = {
   TELEMETRY: BOOLEAN,
 };
 
-export const FAKE_VERSION = "v0.6.15-fake";
+/** The release the fake follows (recording 16 prints it the same way). */
+export const FAKE_VERSION = "v0.6.15";
 
 /**
  * Like devpod, this ignores `--context`: it changes the context named as argument, else the saved

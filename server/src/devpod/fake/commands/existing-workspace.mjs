@@ -1,9 +1,9 @@
 // workspace.Get and friends: finding an existing workspace the way devpod does.
 
+import { stateOf } from "../lib/engine.mjs";
 import { CliError } from "../lib/errors.mjs";
 import { findProvider } from "../lib/providers.mjs";
 import { toId } from "../lib/source.mjs";
-import { workspaceState } from "../lib/store.mjs";
 import { lockWorkspace } from "../lib/workspace-lock.mjs";
 
 /** Without a terminal devpod cannot offer its workspace picker and asks for an argument instead. */
@@ -19,17 +19,9 @@ export function getWorkspace(session, args) {
   return workspace;
 }
 
-export function setWorkspaceState(session, id, state, extra = {}) {
-  return session.store.updateWorkspace(session.context, id, (workspace) => {
-    workspace.state = state;
-    workspace.fake = { ...workspace.fake, ...extra };
-    if (state !== "Busy") delete workspace.fake.busy;
-  });
-}
-
-/** The current state, re-read from disk (another process may have changed it). */
-export function currentState(session, id) {
-  return workspaceState(session.store.readWorkspace(session.context, id));
+/** The state `status` reports: that of the container labelled with the workspace's uid. */
+export function currentState(session, workspace) {
+  return stateOf(session.engine.find(workspace.uid));
 }
 
 /** Takes the workspace's lock for this session; resolves to the release function. */

@@ -50,8 +50,7 @@ export async function addProvider(session) {
 /** Sets options and initializes, without changing the default provider. */
 export async function setProviderOptions(session) {
   const name = providerNameArgument(session, "please specify a provider");
-  // Recording 02: without any -o the real CLI refuses, and the provider stays uninitialised.
-  if (!session.options.option?.length) throw new CliError("please specify option");
+  if (session.options.option.length === 0) throw new CliError("please specify option");
   await session.checkpoint("provider-set-options", "set-options", "set options");
   configureProvider(session, name, { makeDefault: false });
   session.logger.done(`Successfully set options for provider '${name}'`);
@@ -62,7 +61,19 @@ export async function useProvider(session) {
   if (session.args.length !== 1) throw new CliError("please specify the provider to use");
   const name = session.args[0];
   await session.checkpoint("provider-use", "use", "use provider");
-  configureProvider(session, name, { makeDefault: true });
+  const { options, logger } = session;
+  const { state } = findProvider(session, name);
+  // Only --reconfigure, -o, --single-machine or a provider without any state initialise it
+  // (recording 02: a plain `use` after `add --use=false` only switches the default).
+  if (options.reconfigure || options.option.length > 0 || options["single-machine"] || !state) {
+    configureProvider(session, name, { makeDefault: true });
+    return 0;
+  }
+  const config = session.loadConfig();
+  config.current.defaultProvider = name;
+  config.save();
+  logger.info(`To reconfigure provider ${name}, run with '--reconfigure' to reconfigure the provider`);
+  logger.info(`Successfully switched default provider to '${name}'`);
   return 0;
 }
 
@@ -142,7 +153,7 @@ export async function listProviders(session) {
       name,
       {
         config: definition,
-        ...(state ? { state } : {}),
+        ...(state ? { state: orderState(state) } : {}),
         ...(config.defaultProvider === name ? { default: true } : {}),
       },
     ]);
@@ -162,6 +173,12 @@ export async function listProviders(session) {
     throw new CliError(`unexpected output format, choose either json or plain. Got ${options.output}`);
   }
   return 0;
+}
+
+/** Go's field order of a provider's state: initialized, singleMachine, options, creationTimestamp. */
+function orderState(state) {
+  const { initialized, singleMachine, options, creationTimestamp, ...rest } = state;
+  return JSON.parse(JSON.stringify({ initialized, singleMachine, options, creationTimestamp, ...rest }));
 }
 
 function providerNameArgument(session, missingMessage) {

@@ -1,27 +1,28 @@
-// `stop`, `status`, `list` and `delete`, with devpod's messages, streams and exit codes.
+// `stop`, `status`, `list` and `delete`, with v0.6.15's messages, streams and exit codes
+// (recordings 05, 06, 08, 14, 19).
 
-import { CliError, DeadlineError, messageOf, wrapError } from "../lib/errors.mjs";
-import { goJson, parseGoDuration, unixSeconds } from "../lib/go-format.mjs";
+import { CliError, DeadlineError, wrapError } from "../lib/errors.mjs";
+import { goJson, parseGoDuration } from "../lib/go-format.mjs";
 import { deadlineAfter } from "../lib/runtime.mjs";
 import { toId } from "../lib/source.mjs";
-import { publicWorkspace, workspaceState } from "../lib/store.mjs";
-import { currentState, getWorkspace, lockForSession, setWorkspaceState } from "./existing-workspace.mjs";
+import { publicWorkspace } from "../lib/store.mjs";
+import { currentState, getWorkspace, lockForSession } from "./existing-workspace.mjs";
 
 const unexpectedOutput = (output) =>
   new CliError(`unexpected output format, choose either json or plain. Got ${output}`);
 
+/** Stops the container if it runs; a stopped or missing container is "stopped" all the same. */
 export async function stop(session) {
-  const { logger } = session;
+  const { logger, engine } = session;
   const workspace = getWorkspace(session, session.args);
   const release = await lockForSession(session, workspace.id);
   try {
-    const state = currentState(session, workspace.id);
-    if (state !== "Running") throw new CliError(`cannot stop workspace because it is '${state}'`);
     await session.pause();
     logger.info("Stopping container...");
     await session.checkpoint("stop", "stop", "stop container");
     await session.pause();
-    setWorkspaceState(session, workspace.id, "Stopped");
+    const container = engine.find(workspace.uid);
+    if (container?.state === "running") engine.setState(workspace.uid, "exited");
     logger.info("Successfully stopped container...");
   } finally {
     release();
@@ -30,9 +31,8 @@ export async function stop(session) {
 }
 
 /**
- * Takes no lock. Logs go to stderr only (devpod's ErrorStreamOnly logger), so stdout holds just
- * the JSON object, without a trailing newline. With `--container-status=false` devpod only checks
- * that the workspace folder exists and reports Running even for a stopped workspace.
+ * Takes no lock. Logs go to stderr only, so stdout holds just the JSON object. The state is the
+ * container's: Running, Stopped, Busy (`created`) or NotFound (none).
  */
 export async function status(session) {
   const { options } = session;
@@ -49,11 +49,11 @@ export async function status(session) {
   } finally {
     deadline?.clear();
   }
-  const state = options["container-status"] ? currentState(session, workspace.id) : "Running";
+  const state = options["container-status"] ? currentState(session, workspace) : "Running";
   if (options.output === "plain") logger.info(describeState(workspace.id, state));
   else if (options.output === "json") {
     process.stdout.write(
-      goJson({ id: workspace.id, context: session.context, provider: workspace.provider.name, state }),
+      `${goJson({ id: workspace.id, context: session.context, provider: workspace.provider.name, state })}\n`,
     );
   } else throw unexpectedOutput(options.output);
   return 0;
@@ -68,21 +68,19 @@ function describeState(id, state) {
   return `Workspace '${id}' is '${state}'`;
 }
 
-/** Newest `lastUsed` first (compared in whole seconds, ties in id order), `[]` when empty. */
+/** Sorted by id, without any state (recording 14); `[]` when empty. */
 export function list(session) {
   const { options, logger } = session;
   if (session.args.length > 0) throw new CliError("no arguments are allowed for this command");
-  const workspaces = session.store
-    .listWorkspaces(session.context)
-    .sort((a, b) => unixSeconds(b.lastUsed) - unixSeconds(a.lastUsed));
-  if (options.output === "json") process.stdout.write(goJson(workspaces.map(publicWorkspace)));
+  const workspaces = session.store.listWorkspaces(session.context);
+  if (options.output === "json") process.stdout.write(`${goJson(workspaces.map(publicWorkspace))}\n`);
   else if (options.output === "plain") {
     const rows = workspaces.map((workspace) => [
       workspace.id,
       describeSource(workspace.source),
       workspace.provider.name,
       workspace.ide?.name ?? "",
-      workspaceState(workspace),
+      currentState(session, workspace),
     ]);
     logger.writeString(formatTable(["NAME", "SOURCE", "PROVIDER", "IDE", "STATUS"], rows));
   } else throw unexpectedOutput(options.output);
@@ -106,97 +104,64 @@ export function formatTable(header, rows) {
 }
 
 /**
- * Logs each failure at error level and exits 0 anyway, as devpod does; only a call without any
- * workspace argument fails the process.
+ * A missing workspace fails (exit 1, `couldn't find workspace X`), with or without --force;
+ * `--ignore-not-found` succeeds with `Successfully deleted workspace ''`. An existing one is
+ * deleted whatever its container's state (recording 08).
  */
 export async function deleteWorkspaces(session) {
-  const { args, logger } = session;
+  const { args, logger, options, store } = session;
   if (args.length === 0) {
-    try {
-      getWorkspace(session, args);
-    } catch (error) {
-      throw new CliError(
-        `cannot delete workspace because there was an error loading the workspace: ${messageOf(error)}. Please specify the id of the workspace you want to delete. E.g. 'devpod delete my-workspace --force'`,
-      );
-    }
+    throw new CliError(
+      "cannot delete workspace because there was an error loading the workspace: please provide a workspace name. Please specify the id of the workspace you want to delete. E.g. 'devpod delete my-workspace --force'",
+    );
   }
   for (const argument of args) {
-    try {
-      const id = await deleteOne(session, argument);
-      logger.done(`Successfully deleted workspace '${id}'`);
-    } catch (error) {
-      logger.error(`Failed to delete workspace '${argument}': ${messageOf(error)}`);
+    const workspace = store.readWorkspace(session.context, toId(argument));
+    if (!workspace) {
+      if (!options["ignore-not-found"]) throw new CliError(`couldn't find workspace ${argument}`);
+      logger.info("Successfully deleted workspace ''");
+      continue;
     }
+    const release = options.force ? () => {} : await lockForSession(session, workspace.id);
+    try {
+      await removeWorkspace(session, workspace);
+    } finally {
+      release();
+    }
+    logger.info(`Successfully deleted workspace '${workspace.id}'`);
   }
   return 0;
 }
 
-async function deleteOne(session, argument) {
-  const { options } = session;
-  let workspace;
-  try {
-    workspace = getWorkspace(session, [argument]);
-  } catch (error) {
-    return deleteUnloadable(session, argument, error);
-  }
-  if (options.force) return removeWorkspace(session, workspace);
-  const release = await lockForSession(session, workspace.id);
-  try {
-    if (currentState(session, workspace.id) === "NotFound") {
-      throw new CliError(
-        "cannot delete workspace because it couldn't be found. Run with --force to ignore this error",
-      );
-    }
-    return await removeWorkspace(session, workspace);
-  } finally {
-    release();
-  }
-}
-
-/** A workspace that does not exist, or whose provider is gone. */
-function deleteUnloadable(session, argument, loadError) {
-  const { options, logger, store } = session;
-  const id = toId(argument);
-  if (!store.readWorkspace(session.context, id)) {
-    if (options["ignore-not-found"]) return "";
-    throw new CliError(`couldn't find workspace ${argument}`);
-  }
-  if (!options.force) {
-    logger.error(
-      "cannot delete workspace because there was an error loading the workspace. Run with --force to ignore this error",
-    );
-    throw loadError;
-  }
-  logger.error(`Error retrieving workspace: ${messageOf(loadError)}`);
-  store.removeWorkspace(session.context, id);
-  return id;
-}
-
 /**
- * Deletes the container, then the workspace folder. With --force a failed container delete is
- * only logged (silently when --grace-period ran out) and the folder is removed anyway.
+ * Deletes the container, then the workspace folders. With --force a failed container delete is
+ * only logged (silently when --grace-period ran out) and the folders are removed anyway.
  */
 async function removeWorkspace(session, workspace) {
-  const { options, logger, knobs, store } = session;
+  const { options, logger, knobs, store, engine } = session;
   await session.pause();
   logger.info("Deleting container...");
   if (knobs.deleteNoop) {
     // The sneaky failure: the provider says it worked, nothing was deleted, devpod reports success.
     logger.error("Error response from daemon: removal of container is already in progress");
-    return workspace.id;
+    return;
   }
   const graceMs = options["grace-period"] ? parseGracePeriod(options["grace-period"]) : 0;
   const deadline = graceMs > 0 ? deadlineAfter(graceMs) : null;
   try {
     await session.checkpoint("delete", "delete", "delete container", { deadline: deadline?.promise });
+    if (engine.find(workspace.uid)) {
+      engine.remove(workspace.uid);
+      logger.info("Deleting devcontainer...");
+    }
   } catch (error) {
     if (!options.force) throw error;
-    if (!(error instanceof DeadlineError)) logger.error(`Error deleting container: ${messageOf(error)}`);
+    if (!(error instanceof DeadlineError)) logger.error(`Error deleting container: ${error.message}`);
   } finally {
     deadline?.clear();
   }
   store.removeWorkspace(session.context, workspace.id);
-  return workspace.id;
+  store.removeAgentWorkspace(session.context, workspace.id);
 }
 
 /** devpod ignores a grace period it cannot parse. */

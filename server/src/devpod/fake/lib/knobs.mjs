@@ -10,7 +10,7 @@ const truthy = (text) => ["1", "true", "yes", "on"].includes(String(text ?? "").
 export function readKnobs(env) {
   return {
     delayMs: integer(env.FAKE_DEVPOD_DELAY_MS, 0),
-    upLines: integer(env.FAKE_DEVPOD_UP_LINES, 5),
+    upLines: integer(env.FAKE_DEVPOD_UP_LINES, 0),
     fail: parseStepSpecs(env.FAKE_DEVPOD_FAIL),
     failTimes: integer(env.FAKE_DEVPOD_FAIL_TIMES, Number.POSITIVE_INFINITY),
     hang: parseStepSpecs(env.FAKE_DEVPOD_HANG),
@@ -22,6 +22,7 @@ export function readKnobs(env) {
     lockLogMs: integer(env.FAKE_DEVPOD_LOCK_LOG_MS, 5000),
     lockTimeoutMs: integer(env.FAKE_DEVPOD_LOCK_TIMEOUT_MS, 300_000),
     recordPath: env.FAKE_DEVPOD_RECORD ?? "",
+    sleepScale: Number.parseFloat(env.FAKE_DEVPOD_SLEEP_SCALE ?? "") || 1,
   };
 }
 

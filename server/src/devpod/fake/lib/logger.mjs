@@ -22,7 +22,7 @@ const BULK_CHUNK_LINES = 2000;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC.
 const ANSI_PATTERN = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
 
-const colored = (text, code) => `\x1b[${code}m${text}\x1b[0m`;
+const colored = (text, code) => `\x1b[0;${code}m${text}\x1b[0m`;
 
 export const LOG_FORMATS = ["plain", "raw", "json"];
 
@@ -73,7 +73,7 @@ export class Logger {
   writeString(text, kind = "info") {
     const { level } = KINDS[kind];
     if (!this.enabled(level)) return;
-    const rendered = this.format === "json" ? renderJson(text, level) : text;
+    const rendered = this.format === "json" ? renderJsonRows(text, level) : text;
     if (rendered) this.streamFor(level).write(rendered);
   }
 
@@ -114,6 +114,19 @@ export class Logger {
       .join(":");
     return `${colored(`${clock} `, "1;37")}${colored(tag, color)}${line}`;
   }
+}
+
+/** A table printed through the logger: one line per row, and an empty row has no message key. */
+function renderJsonRows(text, level) {
+  const rows = text.split("\n");
+  if (rows.at(-1) === "") rows.pop();
+  return rows
+    .map((row) => {
+      const message = row.trim().replace(ANSI_PATTERN, "");
+      const entry = message ? { time: goTimestamp(), message, level } : { time: goTimestamp(), level };
+      return `${goJson(entry)}\n`;
+    })
+    .join("");
 }
 
 function renderJson(line, level) {

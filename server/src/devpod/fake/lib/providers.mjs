@@ -4,17 +4,45 @@
 // FAKE_DEVPOD_REQUIRED_OPTIONS declares required ones.
 
 import { CliError } from "./errors.mjs";
-import { rfc3339Seconds, sortedKeys } from "./go-format.mjs";
+import { sortedKeys } from "./go-format.mjs";
 
 const BUILT_IN = {
+  // provider.json of v0.6.15's built-in docker provider, as `provider list --output json` shows it.
   docker: {
     version: "v0.0.1",
+    icon: "https://devpod.sh/assets/docker.svg",
+    home: "https://github.com/loft-sh/devpod",
     description: "DevPod on Docker",
+    optionGroups: [
+      {
+        name: "Advanced Options",
+        options: ["DOCKER_PATH", "DOCKER_HOST", "INACTIVITY_TIMEOUT", "DOCKER_BUILDER"],
+      },
+    ],
     options: {
+      DOCKER_BUILDER: { description: "The docker builder to use.", global: true },
+      DOCKER_HOST: { description: "The docker host to use.", global: true },
       DOCKER_PATH: { description: "The path where to find the docker binary.", default: "docker" },
-      DOCKER_HOST: { description: "The docker host to use." },
-      DOCKER_BUILDER: { description: "The docker builder to use." },
+      INACTIVITY_TIMEOUT: {
+        description:
+          "If defined, will automatically stop the container after the inactivity period. Examples: 10m, 1h",
+      },
     },
+    agent: {
+      local: "true",
+      containerInactivityTimeout: "${INACTIVITY_TIMEOUT}",
+      exec: {},
+      dockerless: {},
+      docker: {
+        path: "${DOCKER_PATH}",
+        install: "false",
+        builder: "${DOCKER_BUILDER}",
+        env: { DOCKER_HOST: "${DOCKER_HOST}" },
+      },
+      custom: {},
+      kubernetes: {},
+    },
+    exec: { command: ['"${DEVPOD}" helper sh -c "${COMMAND}"'] },
   },
   kubernetes: {
     version: "v0.1.0",
@@ -34,7 +62,7 @@ export function resolveProviderSource(sourceText, requiredByKnob) {
   const raw = sourceText.trim();
   const builtIn = BUILT_IN[raw];
   const base = builtIn
-    ? { name: raw, ...structuredClone(builtIn), source: { internal: true, raw } }
+    ? orderDefinition({ name: raw, ...structuredClone(builtIn), source: { internal: true, raw } })
     : {
         name: nameFromSource(raw),
         version: "v0.0.1",
@@ -50,6 +78,24 @@ export function resolveProviderSource(sourceText, requiredByKnob) {
     };
   }
   return { ...base, options: sortedKeys(base.options) };
+}
+
+// Go's field order of a provider definition.
+const DEFINITION_ORDER = [
+  "name",
+  "version",
+  "icon",
+  "home",
+  "source",
+  "description",
+  "optionGroups",
+  "options",
+];
+
+function orderDefinition(definition) {
+  const ordered = {};
+  for (const key of DEFINITION_ORDER) if (key in definition) ordered[key] = definition[key];
+  return { ...ordered, ...definition };
 }
 
 function sourceReference(raw) {
@@ -113,30 +159,28 @@ export function parseOptionPairs(pairs) {
 }
 
 /**
- * options.ResolveOptions: user values win, then the values stored in config.yaml, then defaults.
- * Like devpod's resolver, resolution starts from every stored value, and a stored user-provided
- * value is kept as it is: `--reconfigure` only stops the command from re-reading stored values
- * as its own `-o` (so it never removes one). A required option left empty fails with devpod's
- * message.
+ * options.ResolveOptions: user values win, then the values stored in config.yaml, then defaults;
+ * every option of the definition gets an entry, `{}` when it has no value (recording 02). Like
+ * devpod's resolver, resolution starts from every stored value, and a stored user-provided value
+ * is kept as it is: `--reconfigure` only stops the command from re-reading stored values as its
+ * own `-o` (so it never removes one). A required option left empty fails with devpod's message.
  */
 export function resolveOptions(definition, previous, userValues) {
   const resolved = {};
-  const now = rfc3339Seconds();
-  const keep = (name, value) => {
-    if (value !== undefined) resolved[name] = value;
-  };
-  for (const [name, value] of Object.entries(previous ?? {})) keep(name, value);
+  for (const [name, value] of Object.entries(previous ?? {})) {
+    if (value?.value !== undefined) resolved[name] = value;
+  }
   for (const [name, option] of Object.entries(definition.options ?? {})) {
     if (resolved[name]?.value === undefined && option.default !== undefined) {
-      keep(name, { value: option.default, filled: now });
+      resolved[name] = { value: option.default };
     }
   }
-  for (const [name, value] of Object.entries(userValues))
-    keep(name, { value, userProvided: true, filled: now });
+  for (const [name, value] of Object.entries(userValues)) resolved[name] = { value, userProvided: true };
   for (const [name, option] of Object.entries(definition.options ?? {})) {
     if (option.required && !resolved[name]?.value) {
       throw new CliError(`option ${name} is required, but no value provided`);
     }
+    resolved[name] ??= {};
   }
   return sortedKeys(resolved);
 }

@@ -2,10 +2,7 @@
 
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { CancelledError, DeadlineError } from "./errors.mjs";
-
-// How Go's os/signal names the signals in its messages.
-const GO_SIGNAL_NAMES = { SIGINT: "interrupt", SIGTERM: "terminated" };
+import { DeadlineError } from "./errors.mjs";
 
 // Only these variables are recorded with their values; everything else only by name, because a
 // driver may (wrongly) pass secrets through the environment and the record must not keep them.
@@ -33,25 +30,42 @@ export function describeEnvironment(env) {
   return { env: recorded, envKeys: keys };
 }
 
+// What devpod does with SIGINT and SIGTERM, by phase of the command (recordings 11, 11b, 11c):
+// SIGTERM kills it at once, always. SIGINT is ignored while `up` clones (only a SIGINT to the
+// whole group, which also reaches git, ends the clone) and while it creates and sets up the
+// container; it kills devpod during a postCreateCommand and in every other command.
+const SIGINT_IGNORED_IN = new Set(["clone", "container"]);
+
 /**
- * First SIGINT/SIGTERM cancels the running command (every wait rejects with "context canceled")
- * after `cancelDelayMs` of simulated clean-up; a second one exits 1 at once. Each signal is
- * recorded. `ignore` keeps the process running so a caller's kill path can be tested.
+ * Installs the handlers; `setPhase` tells them where the command is. A signal that kills the
+ * process makes it die *by that signal* (as Go's default handling does), after
+ * `cancelDelayMs` of simulated wind-down. `ignore` keeps it running (only SIGKILL ends it).
  */
-export function installSignalHandling({ recorder, ignore, cancelDelayMs, onCancel }) {
+export function installSignalHandling({ recorder, ignore, cancelDelayMs }) {
   const controller = new AbortController();
-  let received = 0;
+  let phase = "start";
   const handle = (signal) => {
-    received++;
-    recorder.append({ event: "signal", signal, pid: process.pid, ignored: ignore });
-    if (ignore) return;
-    if (received > 1) process.exit(1);
-    onCancel(GO_SIGNAL_NAMES[signal] ?? signal);
-    setTimeout(() => controller.abort(new CancelledError()), cancelDelayMs);
+    const ignored = ignore || (signal === "SIGINT" && SIGINT_IGNORED_IN.has(phase));
+    recorder.append({ event: "signal", signal, pid: process.pid, phase, ignored });
+    if (ignored) return;
+    // At once when there is no wind-down: nothing else (a child's exit) may run first.
+    if (cancelDelayMs > 0) setTimeout(() => dieBy(signal), cancelDelayMs);
+    else dieBy(signal);
   };
   process.on("SIGINT", handle);
   process.on("SIGTERM", handle);
-  return controller.signal;
+  return {
+    signal: controller.signal,
+    setPhase(next) {
+      phase = next;
+    },
+  };
+}
+
+/** Ends the process as the default action of `signal` would (exit status 128 + n for a shell). */
+export function dieBy(signal) {
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
 }
 
 export function sleep(ms, signal) {

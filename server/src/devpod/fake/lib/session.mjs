@@ -4,13 +4,14 @@
 
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { engineFor } from "./engine.mjs";
 import { CliError } from "./errors.mjs";
 import { findStepSpec } from "./knobs.mjs";
 import { sleep, waitUntilCancelled } from "./runtime.mjs";
 import { Store } from "./store.mjs";
 
 export class Session {
-  constructor({ home, globals, options, args, logger, knobs, signal }) {
+  constructor({ home, globals, options, args, logger, knobs, signal, setPhase, env, recorder }) {
     this.store = new Store(home);
     this.globals = globals;
     this.options = options;
@@ -18,6 +19,10 @@ export class Session {
     this.logger = logger;
     this.knobs = knobs;
     this.signal = signal;
+    this.setPhase = setPhase ?? (() => {});
+    this.env = env ?? process.env;
+    this.recorder = recorder;
+    this.engine = engineFor(home, this.env);
     this.config = null;
   }
 
@@ -39,19 +44,20 @@ export class Session {
   }
 
   /**
-   * Where FAKE_DEVPOD_HANG / FAKE_DEVPOD_FAIL act. A hang waits until the command is cancelled (or
-   * `deadline` rejects first); a failure throws `<what>: injected failure at step '<cmd:step>'`.
+   * Where FAKE_DEVPOD_HANG / FAKE_DEVPOD_FAIL act. A hang waits until a signal ends the process (or
+   * `deadline` rejects first); a failure throws `<what>: injected failure at step '<cmd:step>'`,
+   * after `onFailure` had the chance to print it the way that step reports errors.
    */
-  async checkpoint(command, step, what, { deadline } = {}) {
-    if (findStepSpec(this.knobs.hang, command, step)) {
+  async checkpoint(command, step, what, { deadline, onFailure, hangless } = {}) {
+    if (!hangless && findStepSpec(this.knobs.hang, command, step)) {
       const hang = waitUntilCancelled(this.signal);
       await (deadline ? Promise.race([hang, deadline]) : hang);
     }
     const failure = findStepSpec(this.knobs.fail, command, step);
     if (failure && this.consumeFailure(failure.raw)) {
-      throw new CliError(
-        `${what}: injected failure at step '${command}:${step}' (FAKE_DEVPOD_FAIL=${failure.raw})`,
-      );
+      const message = `${what}: injected failure at step '${command}:${step}' (FAKE_DEVPOD_FAIL=${failure.raw})`;
+      onFailure?.(message);
+      throw new CliError(message);
     }
   }
 

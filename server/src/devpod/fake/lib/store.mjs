@@ -1,6 +1,6 @@
 // State under DEVPOD_HOME, laid out like devpod's:
 //   config.yaml                                         (JSON text; JSON is valid YAML)
-//   contexts/<ctx>/workspaces/<id>/workspace.json       (devpod's Workspace + the fake's `state`)
+//   contexts/<ctx>/workspaces/<id>/workspace.json       (devpod's Workspace)
 //   contexts/<ctx>/providers/<name>/provider.json       (the provider definition)
 //   contexts/<ctx>/locks/<id>.workspace.lock
 // Files are replaced atomically (write + rename) so a concurrent reader never sees half a file.
@@ -11,7 +11,6 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { goJson, omitEmpty, sortedKeys } from "./go-format.mjs";
-import { isProcessAlive } from "./runtime.mjs";
 
 export const DEFAULT_CONTEXT = "default";
 
@@ -68,6 +67,11 @@ export class Store {
 
   removeWorkspace(context, id) {
     rmSync(this.workspaceDir(context, id), { recursive: true, force: true });
+  }
+
+  /** The agent's copy and the clone (`agent/contexts/<ctx>/workspaces/<id>`). */
+  removeAgentWorkspace(context, id) {
+    rmSync(join(this.home, "agent", "contexts", context, "workspaces", id), { recursive: true, force: true });
   }
 
   /** All workspaces of a context in directory order (sorted by id, like Go's os.ReadDir). */
@@ -136,19 +140,6 @@ export class DevpodConfig {
       omitEmpty({ ...this.data, contexts: sortedKeys(this.data.contexts) }),
     );
   }
-}
-
-/**
- * The state `status` reports. A `Busy` left behind by an `up` that died (its pid is gone) reads as
- * the state that `up` would have left on failure, so a killed fake never wedges a workspace.
- */
-export function workspaceState(workspace) {
-  if (!workspace) return "NotFound";
-  if (workspace.state === "Busy") {
-    const busy = workspace.fake?.busy;
-    if (!busy || !isProcessAlive(busy.pid)) return busy?.fallback ?? "NotFound";
-  }
-  return workspace.state ?? "NotFound";
 }
 
 /** devpod's Workspace JSON (field order and omitempty as in Go), without the fake's fields. */
