@@ -81,7 +81,7 @@ export async function waitForStatus(
 }
 
 export interface Invocation {
-  event: "invocation" | "signal" | "exit" | "git-credential";
+  event: "invocation" | "signal" | "exit" | "child" | "child-exit" | "git-credential";
   argv?: string[];
   signal?: string;
   pid: number;

@@ -360,7 +360,8 @@ function runGitChild(session, content, plan) {
     const child = spawn("sleep", [seconds], { stdio: "ignore" });
     session.recorder?.append({ event: "child", name: "git", pid: child.pid, parent: process.pid });
     child.on("error", () => resolve(128));
-    child.on("exit", (code) => {
+    child.on("exit", (code, signal) => {
+      session.recorder?.append({ event: "child-exit", name: "git", pid: child.pid, code, signal });
       if (code !== 0 || !plan.ok) return resolve(128);
       writeFiles(content, plan.files);
       resolve(0);
