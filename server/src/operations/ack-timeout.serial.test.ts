@@ -45,8 +45,9 @@ describe.runIf(process.env.AMQP_URL)("a job held past RabbitMQ's consumer timeou
 
   it("does not stop the worker taking jobs, nor run the held one twice, nor more than its concurrency", async () => {
     const owner = await clientFor(app, { id: 810, organizationId: 1 });
-    // An `up` of ~70 s (ten progress lines, 7 s apart): past the broker's next tick.
-    setKnobs({ FAKE_DEVPOD_DELAY_MS: "7000", FAKE_DEVPOD_UP_LINES: "0" });
+    // An `up` of ~72 s (the fake pauses four times: clone, container, set-up, postCreate): past
+    // the broker's next tick.
+    setKnobs({ FAKE_DEVPOD_DELAY_MS: "18000", FAKE_DEVPOD_UP_LINES: "0" });
     const long = await owner.workspace.create.mutate({
       title: "Long Build",
       repositoryId: catalog.repositoryId,
