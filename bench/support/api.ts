@@ -54,7 +54,6 @@ export async function seedCatalog(stack: Stack, server: ServerProcess): Promise<
     name: "docker-bench",
     title: "Docker",
     source: "docker",
-    options: { DOCKER_PATH: "docker" },
     machineTypeOption: "INSTANCE_TYPE",
   });
   const repository = await admin.repository.create.mutate({
