@@ -114,7 +114,7 @@ describe("git tokens are bound to their host", () => {
     });
     expect((await waitForStatus(member, fresh.id, ["running", "failed"])).status).toBe("running");
     const logs = await member.workspace.logs.query({ workspaceId: fresh.id, limit: 1000 });
-    const clone = logs.items.find((line) => line.text.startsWith("Cloning repository"));
+    const clone = logs.items.find((line) => line.text.startsWith("URL: "));
     expect(clone?.text).toContain("https://evil.example.net/acme/default-token-app.git");
     expect(clone?.text).not.toContain("***");
   });

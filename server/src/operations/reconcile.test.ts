@@ -1,5 +1,4 @@
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { workspaceOperations, workspaces } from "@cluster-code/db";
 import { eq } from "drizzle-orm";
@@ -31,7 +30,7 @@ describe("the reconciler reading DevPod's status", () => {
     await waitForStatus(client, created.id, ["running"], 60_000);
     // What DevPod shows after its `up` was SIGKILLed while `docker run` made the container
     // (recording 11b): a container in state `created`, which `status` reports as Busy.
-    const home = join(app.config.devpod.homeRoot, catalog.providerName);
+    const home = app.server.services.driver.homeOf(catalog.providerId);
     for (const action of ["rm", "create"]) {
       const run = spawnSync(FAKE_DEVPOD, ["__engine", action, created.devpodId], {
         env: { PATH: process.env.PATH, DEVPOD_HOME: home },

@@ -170,7 +170,7 @@ describe("workspace lifecycle", () => {
     const stored = JSON.stringify(await eventsOf(created.id));
     expect(stored).not.toContain(GIT_TOKEN);
     expect(stored).not.toContain(PROVIDER_SECRET);
-    expect(stored).toContain("Cloning repository https://github.com/acme/demo-app.git");
+    expect(stored).toContain("URL: https://github.com/acme/demo-app.git");
   });
 });
 
