@@ -62,6 +62,8 @@ export async function createStack(name: string, overrides: Record<string, string
     ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
     DEVPOD_BIN: FAKE_DEVPOD,
     DEVPOD_HOME_ROOT: devpodHome,
+    // DevPod's environment is an allow-list: the fake's knobs must be let through.
+    DEVPOD_ENV_PASSTHROUGH: "FAKE_DEVPOD_*",
     LOG_LEVEL: "warn",
     WS_MAX_CONNECTIONS_PER_USER: "100000",
     QUOTA_MAX_WORKSPACES: "1000",
