@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${OPTION} placeholders are DevPod's own template syntax in provider definitions
 // Providers as devpod models them: a definition (provider.json, from `provider add <source>`) and a
 // per-context state in config.yaml ({ initialized, options, ... }). Only docker, kubernetes and pro
 // are built in; any other source "downloads" a definition without options, unless
