@@ -7,7 +7,7 @@
 // Steps the fake cannot reproduce are listed below with the reason; the test prints how many
 // steps of how many it replayed.
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
   cpSync,
   existsSync,
