@@ -3,25 +3,13 @@
 // know fails the command there, while a lenient fake could let it pass.
 
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as args from "./args.js";
+import { recordingsDirectory } from "./recordings.js";
 import type { DevpodProvider, DevpodWorkspace } from "./types.js";
 
-function findCorpus(): string {
-  if (process.env.DEVPOD_TRANSCRIPTS) return process.env.DEVPOD_TRANSCRIPTS;
-  let directory = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(directory, "shared", "devpod", "transcripts");
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(directory);
-    if (parent === directory) throw new Error("no DevPod recordings found: set DEVPOD_TRANSCRIPTS");
-    directory = parent;
-  }
-}
-
-const CORPUS = findCorpus();
+const CORPUS = recordingsDirectory();
 const GLOBAL = new Set([
   "--context",
   "--debug",

@@ -22,25 +22,11 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { recordingsDirectory } from "../recordings.js";
 
 const FAKE_DEVPOD = fileURLToPath(new URL("./devpod.mjs", import.meta.url));
 
-/** The corpus: DEVPOD_TRANSCRIPTS, else `shared/devpod/transcripts` beside an ancestor folder. */
-function findCorpus(): string {
-  if (process.env.DEVPOD_TRANSCRIPTS) return process.env.DEVPOD_TRANSCRIPTS;
-  let directory = dirname(FAKE_DEVPOD);
-  for (;;) {
-    const candidate = join(directory, "shared", "devpod", "transcripts");
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(directory);
-    if (parent === directory) {
-      throw new Error("no DevPod recordings found: set DEVPOD_TRANSCRIPTS to shared/devpod/transcripts");
-    }
-    directory = parent;
-  }
-}
-
-const CORPUS = findCorpus();
+const CORPUS = recordingsDirectory();
 const RECORDINGS = readdirSync(CORPUS)
   .filter((name) => name.endsWith(".json"))
   .sort();
