@@ -1,5 +1,5 @@
 // Every flag the driver can pass to DevPod must be one the real CLI (v0.6.15) lists in its
-// `--help` (recorded in ../shared/devpod/transcripts/help-*.txt). A flag the real CLI does not
+// `--help` (recorded in recordings/help-*.txt). A flag the real CLI does not
 // know fails the command there, while a lenient fake could let it pass.
 
 import { existsSync, readFileSync } from "node:fs";

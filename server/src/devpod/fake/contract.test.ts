@@ -1,4 +1,4 @@
-// Replays every recording of the real DevPod CLI (../shared/devpod/transcripts/*.json, found by
+// Replays every recording of the real DevPod CLI (../recordings/*.json, found by
 // glob: a recording added later is picked up with no code change) against the fake, each in a
 // fresh DEVPOD_HOME, and asserts per step the exit code, and per stream every line (level and
 // message of JSON lines, placeholders as the corpus README defines them), and the state
