@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig, parseDuration } from "./index.js";
+import { ConfigError, loadConfig, parseDuration } from "./index.js";
 
 const key = Buffer.alloc(32, 7).toString("base64");
 /** HS256 secrets long enough for production (32 bytes). */
@@ -39,6 +39,41 @@ describe("config", () => {
     expect(() =>
       loadConfig({ NODE_ENV: "production", AUTH_MAIN_TOKEN_SECRET: main, ENCRYPTION_KEYS: `a:${key}` }),
     ).toThrow(/SHORT_TOKEN_SECRET/);
+  });
+
+  it("reports every missing secret of a production setup in one message, pointing at .env.example", () => {
+    const failure = errorOf(() => loadConfig({ NODE_ENV: "production" }));
+    expect(failure).toBeInstanceOf(ConfigError);
+    const message = failure?.message ?? "";
+    expect(message).toContain("Invalid configuration (3 problems; see .env.example");
+    expect(message).toMatch(/AUTH_JWKS_URL or AUTH_MAIN_TOKEN_SECRET: set one of them/);
+    expect(message).toMatch(/SHORT_TOKEN_SECRET is required/);
+    expect(message).toMatch(/ENCRYPTION_KEYS is required/);
+  });
+
+  it("reports unparsable values together with missing and bad secrets, one line each", () => {
+    const failure = errorOf(() =>
+      loadConfig({
+        NODE_ENV: "production",
+        PORT: "eighty",
+        SHORT_TOKEN_TTL: "later",
+        SHORT_TOKEN_SECRET: "short",
+        ENCRYPTION_KEYS: "a:c2hvcnQ=",
+        DEVPOD_ENV_PASSTHROUGH: "DATABASE_URL",
+      }),
+    );
+    const lines = (failure?.message ?? "").split("\n").slice(1);
+    expect(lines.map((line) => /^ {2}- (\S+)/.exec(line)?.[1])).toEqual([
+      "PORT:",
+      "SHORT_TOKEN_TTL:",
+      "AUTH_JWKS_URL",
+      "SHORT_TOKEN_SECRET",
+      "ENCRYPTION_KEYS",
+      "DEVPOD_ENV_PASSTHROUGH",
+    ]);
+    expect(failure?.message).toContain("Invalid configuration (6 problems;");
+    // A secret's value is never echoed back.
+    expect(failure?.message).not.toContain('"short"');
   });
 
   it("names a bad variable", () => {
@@ -107,3 +142,12 @@ describe("config", () => {
     });
   });
 });
+
+function errorOf(run: () => unknown): Error | undefined {
+  try {
+    run();
+  } catch (error) {
+    return error as Error;
+  }
+  return undefined;
+}

@@ -145,25 +145,74 @@ export class ConfigError extends Error {
 /** The secrets a development setup may generate for itself; see `development-secrets.ts`. */
 export type GeneratedSecrets = Pick<Env, "AUTH_MAIN_TOKEN_SECRET" | "SHORT_TOKEN_SECRET" | "ENCRYPTION_KEYS">;
 
-export function parseEnv(env: Record<string, string | undefined>): Env {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
-  }
-  return parsed.data;
+/** Where a reader finds every variable, with its meaning and an example; named in every report. */
+const REFERENCE = 'see .env.example (every variable, with comments) and README, "Configuration"';
+
+/** One message for every problem found, one line each, naming the variable and what is wrong. */
+export function configProblems(problems: string[]): ConfigError {
+  const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+  return new ConfigError(
+    `Invalid configuration (${count}; ${REFERENCE}):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+  );
 }
 
-/** Builds the typed config; every required secret must be present by now. */
-export function buildConfig(env: Env): Config {
+/**
+ * Parses what it can: the problems of every variable that does not parse, and the environment
+ * with those variables at their defaults, so the checks that follow still run and report theirs.
+ */
+export function parseEnvCollecting(env: Record<string, string | undefined>): {
+  env: Env;
+  problems: string[];
+} {
+  const parsed = envSchema.safeParse(env);
+  if (parsed.success) return { env: parsed.data, problems: [] };
+  const problems = parsed.error.issues.map(
+    (issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`,
+  );
+  const bad = new Set(parsed.error.issues.map((issue) => String(issue.path[0])));
+  const rest = Object.fromEntries(Object.entries(env).filter(([name]) => !bad.has(name)));
+  return { env: envSchema.parse(rest), problems };
+}
+
+export function parseEnv(env: Record<string, string | undefined>): Env {
+  const { env: parsed, problems } = parseEnvCollecting(env);
+  if (problems.length) throw configProblems(problems);
+  return parsed;
+}
+
+/**
+ * Builds the typed config; every required secret must be present by now. Every problem found is
+ * reported at once (with `earlier`, those found before, e.g. by `parseEnvCollecting`), in one
+ * ConfigError.
+ */
+export function buildConfig(env: Env, earlier: string[] = []): Config {
+  const problems = [...earlier];
+  /** Runs one check; its ConfigError becomes a line of the report and the value a stand-in. */
+  const check = <T>(run: () => T, fallback: T): T => {
+    try {
+      return run();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(error.message);
+      return fallback;
+    }
+  };
   if (!env.AUTH_JWKS_URL && !env.AUTH_MAIN_TOKEN_SECRET) {
-    throw new ConfigError(
-      "Set AUTH_JWKS_URL or AUTH_MAIN_TOKEN_SECRET: main tokens cannot be verified without one",
+    problems.push(
+      "AUTH_JWKS_URL or AUTH_MAIN_TOKEN_SECRET: set one of them, main tokens cannot be verified without one",
     );
   }
-  if (!env.SHORT_TOKEN_SECRET) throw new ConfigError("SHORT_TOKEN_SECRET is required");
-  if (!env.ENCRYPTION_KEYS) throw new ConfigError("ENCRYPTION_KEYS is required");
-  if (env.NODE_ENV === "production") refuseShortHmacSecrets(env);
+  if (!env.SHORT_TOKEN_SECRET) problems.push("SHORT_TOKEN_SECRET is required (it signs short tokens)");
+  if (!env.ENCRYPTION_KEYS) {
+    problems.push("ENCRYPTION_KEYS is required (id:base64key,...: the keys stored secrets are sealed with)");
+  }
+  if (env.NODE_ENV === "production") problems.push(...shortHmacSecrets(env));
+  const encryptionKeys = env.ENCRYPTION_KEYS
+    ? check(() => parseEncryptionKeys(env.ENCRYPTION_KEYS ?? ""), [])
+    : [];
+  const envPassthrough = check(() => checkedPassthrough(env.DEVPOD_ENV_PASSTHROUGH), []);
+  const allowedOptions = check(() => checkedOptionNames(env.PROVIDER_OPTIONS_ALLOWED), []);
+  if (problems.length || !env.SHORT_TOKEN_SECRET) throw configProblems(problems);
   return {
     env: env.NODE_ENV,
     http: { port: env.PORT, host: env.HOST, allowedOrigins: env.ALLOWED_ORIGINS },
@@ -194,18 +243,18 @@ export function buildConfig(env: Env): Config {
       adminRoles: env.ADMIN_ROLES.length ? env.ADMIN_ROLES : ["admin"],
     },
     shortToken: { secret: env.SHORT_TOKEN_SECRET, ttlSeconds: Math.round(env.SHORT_TOKEN_TTL / 1000) },
-    encryptionKeys: parseEncryptionKeys(env.ENCRYPTION_KEYS),
+    encryptionKeys,
     devpod: {
       bin: env.DEVPOD_BIN,
       homeRoot: env.DEVPOD_HOME_ROOT ?? `${env.DATA_DIR}/devpod`,
       timeoutUpMs: env.OPERATION_TIMEOUT_UP,
       timeoutOtherMs: env.OPERATION_TIMEOUT_OTHER,
       killGraceMs: env.DEVPOD_KILL_GRACE,
-      envPassthrough: checkedPassthrough(env.DEVPOD_ENV_PASSTHROUGH),
+      envPassthrough,
     },
     providers: {
       sources: env.PROVIDER_SOURCES.length ? env.PROVIDER_SOURCES : DEFAULT_PROVIDER_SOURCES,
-      allowedOptions: checkedOptionNames(env.PROVIDER_OPTIONS_ALLOWED),
+      allowedOptions,
     },
     devpodLogs: {
       lineMaxBytes: env.DEVPOD_LOG_LINE_MAX_BYTES,
@@ -232,17 +281,19 @@ export function buildConfig(env: Env): Config {
 /** HS256 keys shorter than the hash (32 bytes) are guessable offline from one token (RFC 7518 §3.2). */
 const MIN_HMAC_SECRET_BYTES = 32;
 
-function refuseShortHmacSecrets(env: Env): void {
+function shortHmacSecrets(env: Env): string[] {
+  const problems: string[] = [];
   for (const name of ["AUTH_MAIN_TOKEN_SECRET", "SHORT_TOKEN_SECRET"] as const) {
     const value = env[name];
     const bytes = value === undefined ? MIN_HMAC_SECRET_BYTES : Buffer.byteLength(value);
     if (bytes < MIN_HMAC_SECRET_BYTES) {
-      throw new ConfigError(
+      problems.push(
         `${name} must be at least ${MIN_HMAC_SECRET_BYTES} bytes (it has ${bytes}) in production: ` +
           "an HS256 secret shorter than that can be guessed from one token; `openssl rand -base64 48` makes one",
       );
     }
   }
+  return problems;
 }
 
 /**
