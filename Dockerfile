@@ -5,8 +5,11 @@
 #   docker build \
 #     --build-arg DEVPOD_URL=https://github.com/loft-sh/devpod/releases/download/vX.Y.Z/devpod-linux-amd64 \
 #     --build-arg DEVPOD_SHA256=<sha256 of that file> -t cluster-code .
-# Nothing is downloaded at run time.
+# The same way, DOCKER_CLI_URL and DOCKER_CLI_SHA256 put a static docker CLI beside it (for DevPod's
+# `docker` provider only). Nothing is downloaded at run time.
 
+# Another base may be named with --build-arg NODE_IMAGE=... (the stack test builds from a stand-in
+# made of the machine's own Node 20, where no registry is reachable).
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # The npm workspace manifests: `npm ci` needs every workspace's package.json beside the lockfile.
@@ -45,6 +48,18 @@ RUN if [ -n "$DEVPOD_URL" ]; then \
       node -e 'fetch(process.env.DEVPOD_URL).then(async (r) => { if (!r.ok) throw new Error(`HTTP ${r.status} for ${process.env.DEVPOD_URL}`); require("node:fs").writeFileSync("devpod", Buffer.from(await r.arrayBuffer())); }).catch((e) => { console.error(e.message); process.exit(1); })' \
         && echo "$DEVPOD_SHA256  devpod" | sha256sum -c - \
         && chmod 0755 devpod; \
+    fi
+# The docker CLI, when DOCKER_CLI_URL names a static release (download.docker.com/linux/static/stable/
+# x86_64/docker-<version>.tgz): only DevPod's `docker` provider needs it (docker-compose.docker-provider.yml).
+ARG DOCKER_CLI_URL=
+ARG DOCKER_CLI_SHA256=
+RUN if [ -n "$DOCKER_CLI_URL" ]; then \
+      if [ -z "$DOCKER_CLI_SHA256" ]; then echo "DOCKER_CLI_SHA256 is required with DOCKER_CLI_URL" >&2; exit 1; fi; \
+      node -e 'fetch(process.env.DOCKER_CLI_URL).then(async (r) => { if (!r.ok) throw new Error(`HTTP ${r.status} for ${process.env.DOCKER_CLI_URL}`); require("node:fs").writeFileSync("docker.tgz", Buffer.from(await r.arrayBuffer())); }).catch((e) => { console.error(e.message); process.exit(1); })' \
+        && echo "$DOCKER_CLI_SHA256  docker.tgz" | sha256sum -c - \
+        && tar -xzf docker.tgz --strip-components=1 docker/docker \
+        && rm docker.tgz \
+        && chmod 0755 docker; \
     fi
 
 FROM ${NODE_IMAGE} AS runtime

@@ -202,3 +202,87 @@ describe("docker-compose.yml", () => {
     expect(Object.keys(compose.volumes).sort()).toEqual(["devpod-data", "postgres-data", "rabbitmq-data"]);
   });
 });
+
+describe("docker-compose.docker-provider.yml (opt-in: DevPod's docker provider)", () => {
+  const overridePath = join(root, "docker-compose.docker-provider.yml");
+  const overrideText = readFileSync(overridePath, "utf8");
+  const hostDir = "/srv/cluster-code/devpod";
+  const settings = {
+    ...secrets,
+    DEVPOD_URL: "https://example.invalid/devpod-linux-amd64",
+    DEVPOD_SHA256: "a".repeat(64),
+    DOCKER_CLI_URL: "https://example.invalid/docker-27.5.1.tgz",
+    DOCKER_CLI_SHA256: "b".repeat(64),
+    DOCKER_GID: "988",
+    DEVPOD_HOST_DIR: hostDir,
+  };
+  const override = parse(interpolate(overrideText, settings)) as {
+    services: Record<string, Service & object>;
+  };
+  const worker = override.services.worker as Service & {
+    group_add?: string[];
+    build?: { args?: Record<string, string> };
+  };
+
+  it("is a valid Compose file by the compose-spec schema, without common mistakes", () => {
+    expect(lint(overridePath)).toEqual([]);
+  });
+
+  it.runIf(spawnSync("docker", ["compose", "version"]).status === 0)(
+    "is accepted by `docker compose config` on top of docker-compose.yml",
+    () => {
+      const env = { ...process.env, ...settings };
+      expect(() =>
+        execFileSync("docker", ["compose", "-f", composePath, "-f", overridePath, "config", "-q"], { env }),
+      ).not.toThrow();
+    },
+  );
+
+  it("changes the worker only, and refuses to start without what it needs", () => {
+    expect(Object.keys(override.services)).toEqual(["worker"]);
+    for (const name of [
+      "DEVPOD_URL",
+      "DEVPOD_SHA256",
+      "DOCKER_CLI_URL",
+      "DOCKER_CLI_SHA256",
+      "DOCKER_GID",
+      "DEVPOD_HOST_DIR",
+    ]) {
+      const { [name as keyof typeof settings]: _, ...without } = settings;
+      expect(() => interpolate(overrideText, without), name).toThrow(`${name}: set ${name}`);
+    }
+  });
+
+  it("gives the worker the engine's socket and its group, and DevPod in the image with the docker CLI", () => {
+    expect(worker.volumes).toContain("/var/run/docker.sock:/var/run/docker.sock");
+    expect(worker.group_add).toEqual([settings.DOCKER_GID]);
+    expect(worker.build?.args).toEqual({
+      DEVPOD_URL: settings.DEVPOD_URL,
+      DEVPOD_SHA256: settings.DEVPOD_SHA256,
+      DOCKER_CLI_URL: settings.DOCKER_CLI_URL,
+      DOCKER_CLI_SHA256: settings.DOCKER_CLI_SHA256,
+    });
+  });
+
+  it("keeps DevPod's state at the same path on the host and in the worker, so the engine finds the sources", () => {
+    expect(worker.environment?.DEVPOD_HOME_ROOT).toBe(hostDir);
+    expect(worker.volumes).toContain(`${hostDir}:${hostDir}`);
+  });
+
+  it("leaves the default file safe: no service of docker-compose.yml mounts the socket", () => {
+    expect(composeText).not.toContain("docker.sock");
+    for (const [name, service] of Object.entries(services)) {
+      expect(service.volumes ?? [], name).not.toEqual(
+        expect.arrayContaining([expect.stringContaining("docker.sock")]),
+      );
+    }
+  });
+
+  it("builds one image for every service: the docker CLI build arguments are in docker-compose.yml too", () => {
+    for (const name of appServices) {
+      expect(Object.keys((services[name]?.build as { args?: object })?.args ?? {}), name).toEqual(
+        Object.keys(worker.build?.args ?? {}),
+      );
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { isBuiltin } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -209,6 +209,74 @@ describe("the image", () => {
       expect(notFound.code).not.toBe(0);
       expect(notFound.stderr).toContain("HTTP 404");
     });
+  });
+});
+
+describe("installs a static docker CLI at build time, for DevPod's docker provider", () => {
+  const stage = stages.find((s) =>
+    s.instructions.some((i) => i.keyword === "ARG" && /^DOCKER_CLI_URL\b/.test(i.args)),
+  );
+  const scratch = mkdtempSync(join(tmpdir(), "cc-docker-cli-"));
+  let script = "";
+  let url = "";
+  let sha256 = "";
+  let archive: Buffer = Buffer.alloc(0);
+  const server = createServer((request, response) => {
+    if (request.url === "/docker.tgz") response.end(archive);
+    else response.writeHead(404).end();
+  });
+  beforeAll(async () => {
+    script = (stage?.instructions ?? []).find((i) => i.keyword === "RUN" && i.args.includes("DOCKER_CLI_URL"))
+      ?.args as string;
+    // The layout of download.docker.com's static archives: docker/docker, docker/dockerd, ...
+    const release = join(scratch, "release");
+    mkdirSync(join(release, "docker"), { recursive: true });
+    writeFileSync(join(release, "docker/docker"), "#!/bin/sh\necho 'Docker version 27.5.1'\n");
+    writeFileSync(join(release, "docker/dockerd"), "daemon");
+    const tar = await run("tar", ["-czf", join(scratch, "docker.tgz"), "-C", release, "docker"], {
+      cwd: scratch,
+    });
+    expect(tar.code, tar.stderr).toBe(0);
+    archive = readFileSync(join(scratch, "docker.tgz"));
+    sha256 = createHash("sha256").update(archive).digest("hex");
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/docker.tgz`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  async function build(args: { DOCKER_CLI_URL?: string; DOCKER_CLI_SHA256?: string }) {
+    const workdir = mkdtempSync(join(scratch, "out-"));
+    const exit = await run("sh", ["-c", script], { cwd: workdir, env: { PATH: process.env.PATH, ...args } });
+    return { ...exit, files: readdirSync(workdir), workdir };
+  }
+
+  it("in the stage whose output lands in /usr/local/bin, from its own RUN", () => {
+    expect(stage?.name).toBe("devpod");
+    expect(script).toContain("sha256sum -c");
+  });
+
+  it("nothing when no DOCKER_CLI_URL is given", async () => {
+    const result = await build({});
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.files).toEqual([]);
+  });
+
+  it("only the docker binary, executable, when the archive's SHA-256 matches", async () => {
+    const result = await build({ DOCKER_CLI_URL: url, DOCKER_CLI_SHA256: sha256 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.files).toEqual(["docker"]);
+    expect(statSync(join(result.workdir, "docker")).mode & 0o111).toBe(0o111);
+  });
+
+  it("failing the build on a checksum mismatch or a missing checksum", async () => {
+    const wrong = await build({ DOCKER_CLI_URL: url, DOCKER_CLI_SHA256: "0".repeat(64) });
+    expect(wrong.code).not.toBe(0);
+    const unchecked = await build({ DOCKER_CLI_URL: url });
+    expect(unchecked.code).not.toBe(0);
+    expect(unchecked.stderr).toContain("DOCKER_CLI_SHA256 is required");
   });
 });
 
