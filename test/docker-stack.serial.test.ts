@@ -146,7 +146,7 @@ describe.skipIf(reason !== undefined && !required)(
           "containers",
           () => dockerRun(["rm", "-f", ...Object.values(containers)], { timeoutMs: 2 * MINUTE }),
         ],
-        ["images", () => dockerRun(["rmi", "-f", appImage, baseImage], { timeoutMs: 5 * MINUTE })],
+        ["images", () => removeImagesFrom(baseImage)],
         ["database", async () => database?.drop()],
         [
           "bus names",
@@ -265,4 +265,37 @@ function exitOrStart(
     child.stderr?.on("data", collect);
     child.on("close", (code) => done(code ?? -1));
   });
+}
+
+/**
+ * Removes an image and every image built on it: the tagged one and the legacy builder's untagged
+ * images of the other stages (each records its parent), deepest first, so nothing is left behind
+ * and no image of anyone else is touched.
+ */
+async function removeImagesFrom(base: string): Promise<void> {
+  const quiet = { timeoutMs: 5 * MINUTE };
+  const baseId = (await dockerRun(["image", "inspect", "-f", "{{.Id}}", base], quiet)).output.trim();
+  if (!baseId.startsWith("sha256:")) return;
+  const all = (await dockerRun(["images", "-a", "-q", "--no-trunc"], quiet)).output
+    .split(/\s+/)
+    .filter(Boolean);
+  const parents = new Map<string, string>();
+  const listing = await dockerRun(["image", "inspect", "-f", "{{.Id}} {{.Parent}}", ...new Set(all)], quiet);
+  for (const line of listing.output.split("\n")) {
+    const [image, parent] = line.trim().split(" ");
+    if (image?.startsWith("sha256:")) parents.set(image, parent ?? "");
+  }
+  const depth = (image: string): number => {
+    let steps = 0;
+    for (let at: string | undefined = image; at; at = parents.get(at), steps++) {
+      if (at === baseId) return steps;
+    }
+    return -1;
+  };
+  const built = [...parents.keys()]
+    .map((image) => ({ image, steps: depth(image) }))
+    .filter(({ steps }) => steps >= 0)
+    .sort((a, b) => b.steps - a.steps)
+    .map(({ image }) => image);
+  for (const image of built) await dockerRun(["rmi", "-f", image], quiet);
 }
