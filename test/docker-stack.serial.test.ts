@@ -163,6 +163,7 @@ describe.skipIf(reason !== undefined && !required)(
           console.warn(`docker-stack clean-up of ${name} failed: ${(error as Error).message}`);
         }
       }
+      if (timings.build === undefined) return;
       console.info(
         `docker-stack timings: base image ${Math.round((timings.baseImage ?? 0) / 1000)}s, ` +
           `image build ${Math.round((timings.build ?? 0) / 1000)}s`,
